@@ -1,0 +1,38 @@
+# The course's commands. `make lab` and `make test` are all a learner needs on a fresh clone:
+# each creates .venv on first use and installs the course (editable, with dev extras) into it.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# torch/torchvision are held at the versions the course was measured with (see constraints.txt).
+PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt
+LAB_ARGS ?=
+PYTEST_ARGS ?=
+NBVAL := --nbval-lax --nbval-current-env --nbval-cell-timeout=600
+
+.PHONY: lab test full lint strip exercises clean-venv
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP_INSTALL) -e '.[dev]'
+	touch $(STAMP)
+
+lab: $(STAMP)  ## open JupyterLab on the course
+	$(VENV)/bin/jupyter lab notebooks/00_setup.ipynb $(LAB_ARGS)
+
+test: $(STAMP)  ## lint, unit tests, and every notebook under nbval in quick mode
+	$(PY) -m ruff check .
+	COURSEKIT_MODE=quick COURSEKIT_LIVE=0 $(PY) -m pytest -n 2 --dist loadfile $(NBVAL) \
+		tests notebooks solutions $(PYTEST_ARGS)
+
+full: $(STAMP)  ## run every notebook in full mode and write RESULTS.md
+	COURSEKIT_MODE=full $(PY) -m coursekit.results run notebooks/*.ipynb --table RESULTS.md
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+strip: $(STAMP)  ## remove outputs from notebooks before committing
+	$(VENV)/bin/nbstripout --keep-metadata-keys cell.metadata.nbgrader notebooks/*.ipynb solutions/*.ipynb exercises/*.ipynb
+
+clean-venv:
+	rm -rf $(VENV)

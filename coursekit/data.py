@@ -1,0 +1,568 @@
+"""Datasets: one path from the official URL (or a local mirror) to verified files in the cache.
+
+Every dataset is a ``Dataset``: the files it needs, each with its SHA-256, and the ``Source``
+(s) that provide them (a plain file, a ``.gz`` or a ``.zip``). ``fetch(dataset)`` makes the
+files present in the cache and returns their folder. For each missing file it tries, in order:
+
+1. the mirror, ``$COURSEKIT_MIRROR/<mirror_dir>/``, holding the files themselves or the
+   source archive (classrooms and CI put a copy here; no network is touched);
+2. the official URL: streamed with a progress bar, with connect/read time-outs and a
+   bounded retry.
+
+Whatever the route, every file is checked against its SHA-256 before it is moved into
+place with an atomic rename, so the cache never holds a partial or corrupt file under a
+final name; a file that fails its check is deleted and fetched again. When nothing works,
+``DatasetUnavailable`` says which URL failed, which files are expected and where to put
+them. There is no synthetic fall-back.
+
+The cache is ``$COURSEKIT_DATA`` if set, else the course's ``data/`` folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DATA_ENV = "COURSEKIT_DATA"
+MIRROR_ENV = "COURSEKIT_MIRROR"
+
+CONNECT_TIMEOUT = 10.0  # seconds to open a connection
+READ_TIMEOUT = 30.0  # seconds without a single byte before giving up on a transfer
+ATTEMPTS = 3  # tries per URL for transient faults (time-outs, 5xx, corrupt bytes)
+BACKOFF = 1.0  # seconds before the 2nd try, doubled for each further try
+CHUNK = 1 << 16
+
+
+class DatasetUnavailable(RuntimeError):
+    """The dataset is neither in the cache nor obtainable from the mirror or the network."""
+
+
+class ChecksumMismatch(ValueError):
+    """Bytes arrived, but they are not the bytes the course expects."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where files come from: ``url`` gives ``filename``; archives list the members they provide.
+
+    ``members`` maps a member's path inside the archive (or ``""`` for the decompressed
+    content of a ``.gz``) to the dataset file it becomes. Without ``members`` the download
+    itself is the dataset file named ``filename``.
+    """
+
+    url: str
+    filename: str
+    sha256: str | None = None  # of the download itself; None where upstream pins none
+    members: dict[str, str] = field(default_factory=dict)
+
+    def provides(self) -> list[str]:
+        return list(self.members.values()) if self.members else [self.filename]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A named set of files (relative path -> SHA-256) and the sources that provide them."""
+
+    name: str
+    cache_dir: str  # folder under the cache root
+    mirror_dir: str  # folder under the mirror root
+    files: dict[str, str]
+    sources: tuple[Source, ...]
+    homepage: str = ""
+    terms: str = ""
+
+
+# ----------------------------------------------------------------------------- locations
+
+
+def cache_root() -> Path:
+    """The data cache: ``$COURSEKIT_DATA``, else ``data/`` beside the course's notebooks."""
+    env = os.environ.get(DATA_ENV)
+    if env:
+        return Path(env).expanduser().resolve()
+    repo = Path(__file__).resolve().parent.parent
+    if (repo / "pyproject.toml").exists() and (repo / "notebooks").is_dir():
+        return repo / "data"
+    return Path.home() / ".cache" / "coursekit"
+
+
+def mirror_root() -> Path | None:
+    env = os.environ.get(MIRROR_ENV)
+    return Path(env).expanduser().resolve() if env else None
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def is_valid(path: Path, sha256: str) -> bool:
+    return path.is_file() and sha256_of(path) == sha256
+
+
+@contextlib.contextmanager
+def atomic_path(final: Path):
+    """Yield a temporary path beside ``final``; on success rename it into place, else delete it.
+
+    The temporary name starts with ``.partial-``, which nothing ever reads as data, so an
+    interrupted write (even a killed process) cannot leave a file a later run would accept.
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".partial-{final.name}.", dir=final.parent)
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_verified(final: Path, sha256: str, write) -> None:
+    """Write via ``write(tmp_path)``, check the SHA-256, and only then rename into place."""
+    with atomic_path(final) as tmp:
+        write(tmp)
+        got = sha256_of(tmp)
+        if got != sha256:
+            raise ChecksumMismatch(f"{final.name}: sha256 {got[:16]}… is not the expected {sha256[:16]}…")
+
+
+# ------------------------------------------------------------------------------ download
+
+
+class _PermanentHTTPError(RuntimeError):
+    pass
+
+
+def download(url: str, dest: Path, sha256: str | None = None, *, attempts: int = ATTEMPTS,
+             timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT), backoff: float = BACKOFF,
+             progress: bool = True) -> Path:
+    """Stream ``url`` into ``dest`` atomically, verifying its SHA-256 when one is given.
+
+    Transient faults (connection errors, time-outs, HTTP 5xx, truncated or corrupt bytes)
+    are retried ``attempts`` times with exponential back-off; a 4xx is final at once.
+    """
+    import requests
+    from tqdm.auto import tqdm
+
+    errors = []
+    for attempt in range(1, attempts + 1):
+        try:
+            with atomic_path(dest) as tmp:
+                with requests.get(url, stream=True, timeout=timeout) as response:
+                    if 400 <= response.status_code < 500:
+                        raise _PermanentHTTPError(f"HTTP {response.status_code} {response.reason}")
+                    response.raise_for_status()
+                    expected = int(response.headers.get("Content-Length") or 0) or None
+                    received = 0
+                    with open(tmp, "wb") as out, tqdm(
+                        total=expected, unit="B", unit_scale=True, desc=dest.name,
+                        disable=not progress, leave=False,
+                    ) as bar:
+                        for chunk in response.iter_content(CHUNK):
+                            out.write(chunk)
+                            received += len(chunk)
+                            bar.update(len(chunk))
+                        out.flush()
+                        os.fsync(out.fileno())
+                if expected is not None and received != expected:
+                    raise OSError(f"transfer truncated: {received} of {expected} bytes")
+                if sha256 is not None:
+                    got = sha256_of(tmp)
+                    if got != sha256:
+                        raise ChecksumMismatch(
+                            f"checksum mismatch (sha256 {got[:16]}…, expected {sha256[:16]}…); file removed")
+            return dest
+        except _PermanentHTTPError as err:
+            errors.append(f"try {attempt}: {err}")
+            break
+        except (requests.RequestException, OSError, ChecksumMismatch) as err:
+            errors.append(f"try {attempt}: {_short(err)}")
+            if attempt < attempts:
+                time.sleep(backoff * 2 ** (attempt - 1))
+    raise DatasetUnavailable(f"could not download {url}: " + "; ".join(errors))
+
+
+def _short(err: Exception) -> str:
+    import requests
+
+    if isinstance(err, requests.ConnectTimeout):
+        return "connection timed out"
+    if isinstance(err, requests.ReadTimeout):
+        return "server stopped sending (read timed out)"
+    if isinstance(err, requests.ConnectionError):
+        text = str(err)
+        if "IncompleteRead" in text or "Connection broken" in text:
+            return "transfer truncated (connection broken)"
+        return "cannot connect (no network, or the host is down)"
+    return str(err)
+
+
+# --------------------------------------------------------------------------------- fetch
+
+
+def _unpack(archive: Path, source: Source, dataset: Dataset, root: Path, wanted: set[str]) -> None:
+    """Extract the wanted members of a downloaded/mirrored source into the cache, verified."""
+    if not source.members:
+        _write_verified(root / source.filename, dataset.files[source.filename],
+                        lambda tmp: shutil.copyfile(archive, tmp))
+        return
+    for member, target in source.members.items():
+        if target not in wanted:
+            continue
+        if source.filename.endswith(".gz") and member == "":
+            def write(tmp, archive=archive):
+                with gzip.open(archive, "rb") as src, open(tmp, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+        else:
+            def write(tmp, archive=archive, member=member):
+                with zipfile.ZipFile(archive) as zf, zf.open(member) as src, open(tmp, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+        _write_verified(root / target, dataset.files[target], write)
+
+
+def _from_mirror(dataset: Dataset, root: Path, missing: set[str], notes: list[str]) -> None:
+    mirror = mirror_root()
+    if mirror is None:
+        notes.append(f"mirror: not set (${MIRROR_ENV})")
+        return
+    folder = mirror / dataset.mirror_dir
+    for rel in sorted(missing):
+        candidate = folder / rel
+        if candidate.is_file():
+            try:
+                _write_verified(root / rel, dataset.files[rel], lambda tmp, c=candidate: shutil.copyfile(c, tmp))
+                missing.discard(rel)
+            except ChecksumMismatch as err:
+                notes.append(f"mirror: {candidate} is corrupt ({err})")
+    for source in dataset.sources:
+        if not missing.intersection(source.provides()):
+            continue
+        archive = folder / source.filename
+        if not archive.is_file() or not source.members:
+            continue
+        if source.sha256 and sha256_of(archive) != source.sha256:
+            notes.append(f"mirror: {archive} fails its checksum")
+            continue
+        try:
+            _unpack(archive, source, dataset, root, missing)
+            missing.difference_update(source.provides())
+        except (ChecksumMismatch, zipfile.BadZipFile, OSError, KeyError) as err:
+            notes.append(f"mirror: cannot use {archive} ({err})")
+    if missing:
+        notes.append(f"mirror: {folder} lacks " + ", ".join(sorted(missing)))
+
+
+def _from_network(dataset: Dataset, root: Path, missing: set[str], notes: list[str], progress: bool) -> None:
+    for source in dataset.sources:
+        if not missing.intersection(source.provides()):
+            continue
+        downloads = root / ".downloads"
+        target = downloads / source.filename if source.members else None
+        try:
+            if source.members:
+                download(source.url, target, source.sha256, progress=progress)
+                _unpack(target, source, dataset, root, set(missing))
+            else:
+                download(source.url, root / source.filename, dataset.files[source.filename],
+                         progress=progress)
+            missing.difference_update(source.provides())
+        except (DatasetUnavailable, ChecksumMismatch, zipfile.BadZipFile, KeyError, OSError) as err:
+            notes.append(f"download: {err}")
+        finally:
+            if target is not None:
+                target.unlink(missing_ok=True)
+
+
+def fetch(dataset: Dataset, *, progress: bool = True) -> Path:
+    """Make every file of ``dataset`` present and verified in the cache; return its folder."""
+    root = cache_root() / dataset.cache_dir
+    missing = {rel for rel, sha in dataset.files.items() if not is_valid(root / rel, sha)}
+    for rel in missing:  # a file that fails its checksum is never used: remove it and fetch anew
+        (root / rel).unlink(missing_ok=True)
+    if not missing:
+        return root
+    notes: list[str] = []
+    _from_mirror(dataset, root, missing, notes)
+    if missing:
+        _from_network(dataset, root, missing, notes, progress)
+    if missing:
+        raise DatasetUnavailable(_explain(dataset, root, missing, notes))
+    return root
+
+
+def _explain(dataset: Dataset, root: Path, missing: set[str], notes: list[str]) -> str:
+    lines = [f"Dataset {dataset.name!r} is not available: {len(missing)} file(s) missing."]
+    lines += ["What was tried:"] + [f"  - {n}" for n in notes]
+    lines += ["Official source(s):"] + [f"  - {s.url}" for s in dataset.sources]
+    lines += ["Expected files (sha256):"] + [f"  - {rel}  {dataset.files[rel]}" for rel in sorted(missing)]
+    lines += [
+        "To fix: connect to the internet and run again, or download the source(s) above yourself and",
+        f"put the files (or the archive) in {root}/ , or set {MIRROR_ENV} to a folder holding",
+        f"{dataset.mirror_dir}/ with them.",
+    ]
+    if dataset.terms:
+        lines.append(f"Terms of use: {dataset.terms}")
+    return "\n".join(lines)
+
+
+def status() -> "pandas.DataFrame":  # noqa: F821
+    """One row per dataset: is it in the cache and verified, and where."""
+    import pandas as pd
+
+    rows = []
+    for ds in DATASETS.values():
+        root = cache_root() / ds.cache_dir
+        ok = sum(is_valid(root / rel, sha) for rel, sha in ds.files.items())
+        rows.append({"dataset": ds.name, "verified files": f"{ok}/{len(ds.files)}",
+                     "ready": ok == len(ds.files), "folder": str(root)})
+    return pd.DataFrame(rows).set_index("dataset")
+
+
+# ------------------------------------------------------------------------------ catalogue
+
+_MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"  # torchvision's own first mirror
+_MNIST_GZ = {
+    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+}
+MNIST = Dataset(
+    name="mnist",
+    cache_dir="MNIST/raw",  # the layout torchvision.datasets.MNIST expects under its root
+    mirror_dir="mnist",
+    files=dict(_MNIST_GZ),
+    sources=tuple(Source(_MNIST_URL + f, f) for f in _MNIST_GZ),
+    homepage="http://yann.lecun.com/exdb/mnist/",
+    terms="Y. LeCun and C. Cortes; commonly cited as CC BY-SA 3.0",
+)
+
+_ML_TERMS = ("GroupLens research licence: cite Harper & Konstan (2015); no redistribution or "
+             "commercial use without permission; see the README in the download")
+_ML100K = {
+    "u.data": "06416e597f82b7342361e41163890c81036900f418ad91315590814211dca490",
+    "u.item": "553841ebc7de3a0fd0d6b62a204ea30c1e651aacfb2814c7a6584ac52f2c5701",
+    "u.user": "f120e114da2e8cf314fd28f99417c94ae9ddf1cb6db8ce0e4b5995d40e90e62c",
+    "u.genre": "9757e0d3e6b298159a80dd48eaf938114690e911e39af97a76949ef1663610bb",
+    "README": "4883b8cf340ed0059971b33f56ad3adc88a40792108ebca3d24aafc4c82e8b52",
+}
+ML_100K = Dataset(
+    name="ml-100k",
+    cache_dir="movielens/ml-100k",
+    mirror_dir="movielens/ml-100k",
+    files=dict(_ML100K),
+    sources=(Source("https://files.grouplens.org/datasets/movielens/ml-100k.zip", "ml-100k.zip",
+                    members={f"ml-100k/{f}": f for f in _ML100K}),),
+    homepage="https://grouplens.org/datasets/movielens/100k/",
+    terms=_ML_TERMS,
+)
+_MLSMALL = {
+    "ratings.csv": "aa289ca83157595d0df6aea1be6a4ded676ddc4385472e8313a8ed9805352646",
+    "movies.csv": "5a5f32dd9bb3797b8e728a1b98958789d2b13f294a69fdfbc5727f8a9611aa07",
+    "tags.csv": "92a9f8bb7916dceef6151209845788c3643f794dfa79d1feaec7121b5960399d",
+    "links.csv": "97ad18e4e56a09363c65676b6cb3482ce3e2cea2372a24620c1599c843325f31",
+    "README.txt": "63d22ac138e80fae37021797ed8e1b9424b5239dc576a137422adf783ae3f404",
+}
+ML_LATEST_SMALL = Dataset(
+    name="ml-latest-small",
+    cache_dir="movielens/ml-latest-small",
+    mirror_dir="movielens/ml-latest-small",
+    files=dict(_MLSMALL),
+    sources=(Source("https://files.grouplens.org/datasets/movielens/ml-latest-small.zip",
+                    "ml-latest-small.zip", members={f"ml-latest-small/{f}": f for f in _MLSMALL}),),
+    homepage="https://grouplens.org/datasets/movielens/latest/",
+    terms=_ML_TERMS,
+)
+
+_PTB = {
+    "ptb.train.txt": "fcea919f6cf83f35d4d00c6cbf08040d13d4155226340912e2fef9c9c4102cbf",
+    "ptb.valid.txt": "c9fe6985fe0d4ccb578183407d7668fc6066c20700cb4cf87d8ff1cc34df1bf2",
+    "ptb.test.txt": "dd65dff31e70846b2a6030a87482edcd5d199130cdcfa1f3dccbb033728deee0",
+}
+PTB = Dataset(
+    name="ptb",
+    cache_dir="text/ptb",
+    mirror_dir="text/ptb",
+    files=dict(_PTB),
+    sources=(Source("http://d2l-data.s3-accelerate.amazonaws.com/ptb.zip", "ptb.zip",
+                    sha256="310d8f602882a5716613815ed75596e5764ea84ed04c5630eebaaf2b943ec5aa",
+                    members={f"ptb/{f}": f for f in _PTB}),),
+    homepage="https://www.fit.vutbr.cz/~imikolov/rnnlm/ (Mikolov's PTB language-model split)",
+    terms="Penn Treebank text (LDC99T42); research and teaching use",
+)
+
+_GUTENBERG_BOOKS = {
+    "austen-emma.txt": "71b0923d75fcf2f1faa897b22da8de8e2476d7478a2b22388eb58a3420e00215",
+    "austen-persuasion.txt": "cec097657cbfeb62aafe178973f514fa07ab66a5e28ea025ebd5d51ca870e40f",
+    "austen-sense.txt": "57b169c7cfa502896dee25bd66616f61cc1d21084caf31f015176ee46fda9718",
+    "bible-kjv.txt": "3f56c9f0bbc796312aacc5fcb49a799f5c5f729f00db3f86bff26319a93bfede",
+    "blake-poems.txt": "840897a66e23a47dd1fd56b864f421b2be0af074dc081244f7995bf26939eee9",
+    "chesterton-ball.txt": "c6b6d4e8c09a3f49a09f37f4e47663d4d6f048b62d86c70ccafdfd8f27059a58",
+    "chesterton-brown.txt": "67027976205b4b30e367c704807f56c8ffac3e8ea6037d993e57ab1fe28447ec",
+    "chesterton-thursday.txt": "8b431a2a8db84089cd6f83fa66610c3b12c04114609df6e90137c0c58f2c5493",
+    "melville-moby_dick.txt": "dc2466ee3c2e6e2ea1f86233d142e4b5578fdc1d6f0ca657bee7572202a980c7",
+    "milton-paradise.txt": "49028a77c557de1459e96c026edbe72997be2d9015925f7baefb793cd6fe706f",
+    "shakespeare-caesar.txt": "7c46bd32fc84d9596bcad55b61ec3c1a390239acb190b286422855aafc2774b3",
+    "shakespeare-hamlet.txt": "1eceab7027ad7e0cc25c6b6aadcb2e6bb070395cb2085f775ac732d63d5db240",
+    "shakespeare-macbeth.txt": "d4a204352cfe5924cbae76f764225d120e9f7617d39cb8c949dedd3f306353ac",
+    "whitman-leaves.txt": "93ebaf1dccc8f1514b4b1c2f52e64e81829113fc58cff63fb51ada0c72f99c3e",
+}
+GUTENBERG = Dataset(
+    name="gutenberg",
+    cache_dir="text/gutenberg",
+    mirror_dir="text/gutenberg",
+    files=dict(_GUTENBERG_BOOKS),
+    # NLTK's 2008 packaging of its Project Gutenberg selection, pinned to the commit that added it.
+    sources=(Source("https://raw.githubusercontent.com/nltk/nltk/c90be5e1b36a576057c8bef2ba948cafd28e863d/"
+                    "nltk_data/corpora/gutenberg.zip", "gutenberg.zip",
+                    sha256="a21023d902540d221d1d5f73c4308deaf6950d96cf0b68e08388d2a944f5d1f2",
+                    members={f"gutenberg/{f}": f for f in _GUTENBERG_BOOKS}),),
+    homepage="https://www.nltk.org/nltk_data/",
+    terms="public domain",
+)
+
+
+def _single(name: str, folder: str, url: str, filename: str, sha: str, terms: str, homepage: str = "") -> Dataset:
+    return Dataset(name=name, cache_dir=folder, mirror_dir=folder, files={filename: sha},
+                   sources=(Source(url, filename),), homepage=homepage or url, terms=terms)
+
+
+ANALOGY = _single(
+    "analogy", "text/analogy",
+    "https://raw.githubusercontent.com/tmikolov/word2vec/20c129af10659f7c50e86e3be406df663beff438/questions-words.txt",
+    "questions-words.txt", "8c29b3332afc46f3fb8be04cb5297bf96f39aa7131272dff57869b4485b22a36",
+    "Apache License 2.0 (word2vec); cite Mikolov et al. 2013",
+    "https://code.google.com/archive/p/word2vec/")
+WORDSIM353 = _single(
+    "wordsim353", "text/wordsim353",
+    "https://raw.githubusercontent.com/piskvorky/gensim/37f90ec121eb7cd401448a947e80953e0c53ccdc/"
+    "gensim/test/test_data/wordsim353.tsv",
+    "wordsim353.tsv", "f92a022fc2537793a15bc3a8c162ebcd74990e033a228bb6388cb71e4c0b1e1d",
+    "free for research; cite Finkelstein et al. 2002",
+    "http://www.cs.technion.ac.il/~gabr/resources/data/wordsim353/")
+TINY_SHAKESPEARE = _single(
+    "tinyshakespeare", "text/tinyshakespeare",
+    "https://raw.githubusercontent.com/karpathy/char-rnn/6f9487a6fe5b420b7ca9afb0d7c078e37c1d1b4e/"
+    "data/tinyshakespeare/input.txt",
+    "input.txt", "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed", "public domain text")
+TIME_MACHINE = _single(
+    "timemachine", "text/timemachine", "http://d2l-data.s3-accelerate.amazonaws.com/timemachine.txt",
+    "timemachine.txt", "8424dbd9532ac81f7e5f0b6add90e6952baea29158309d7d1bf3884f4e12c516",
+    "public domain (Project Gutenberg)")
+
+DATASETS: dict[str, Dataset] = {d.name: d for d in (
+    MNIST, ML_100K, ML_LATEST_SMALL, PTB, GUTENBERG, ANALOGY, WORDSIM353, TINY_SHAKESPEARE, TIME_MACHINE)}
+
+
+# -------------------------------------------------------------------------------- loaders
+
+
+def mnist(train: bool = True, transform=None, *, progress: bool = True):
+    """MNIST as ``torchvision.datasets.MNIST``, fetched and verified through ``fetch``."""
+    from torchvision.datasets import MNIST as TorchvisionMNIST
+
+    raw = fetch(MNIST, progress=progress)
+    for gz in MNIST.files:  # torchvision reads the decompressed IDX files beside the .gz
+        idx = raw / gz[: -len(".gz")]
+        if not idx.is_file():
+            def write(tmp, gz=gz):
+                with gzip.open(raw / gz, "rb") as src, open(tmp, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+            with atomic_path(idx) as tmp:
+                write(tmp)
+    return TorchvisionMNIST(root=str(raw.parent.parent), train=train, transform=transform, download=False)
+
+
+def mnist_tensors(train: bool = True, device=None, *, limit: int | None = None):
+    """MNIST as two tensors, ``images`` (N, 1, 28, 28) float32 in [0, 1] and ``labels`` (N,) int64.
+
+    The whole split fits in memory (188 MB for training), so models can train from tensors on
+    the device without a per-batch DataLoader. ``limit`` keeps the first N examples.
+    """
+    ds = mnist(train=train)
+    images = ds.data[:limit].unsqueeze(1).float().div_(255)
+    labels = ds.targets[:limit].clone()
+    if device is not None:
+        images, labels = images.to(device), labels.to(device)
+    return images, labels
+
+
+def movielens(name: str = "ml-100k"):
+    """``(ratings, movies)`` DataFrames with the same columns for every edition.
+
+    ratings: ``userId, movieId, rating, timestamp``; movies: ``movieId, title`` (+ ``genres``).
+    """
+    import pandas as pd
+
+    if name == "ml-100k":
+        root = fetch(ML_100K)
+        ratings = pd.read_csv(root / "u.data", sep="\t", names=["userId", "movieId", "rating", "timestamp"])
+        genres = pd.read_csv(root / "u.genre", sep="|", names=["genre", "id"]).dropna()["genre"].tolist()
+        movies = pd.read_csv(root / "u.item", sep="|", encoding="latin-1", header=None,
+                             names=["movieId", "title", "release", "video_release", "imdb_url", *genres])
+        flags = movies[genres].to_numpy().astype(bool)
+        movies["genres"] = ["|".join(g for g, f in zip(genres, row, strict=True) if f) for row in flags]
+        movies = movies[["movieId", "title", "genres"]]
+    elif name == "ml-latest-small":
+        root = fetch(ML_LATEST_SMALL)
+        ratings = pd.read_csv(root / "ratings.csv")
+        movies = pd.read_csv(root / "movies.csv")
+    else:
+        raise ValueError(f"unknown MovieLens edition {name!r}; choose ml-100k or ml-latest-small")
+    return ratings, movies
+
+
+def text(name: str, split: str = "train") -> str:
+    """A corpus as one string: ``ptb`` (split train/valid/test), ``timemachine``, ``tinyshakespeare``."""
+    if name == "ptb":
+        if split not in ("train", "valid", "test"):
+            raise ValueError(f"PTB split must be train, valid or test, not {split!r}")
+        return (fetch(PTB) / f"ptb.{split}.txt").read_text()
+    if name == "timemachine":
+        return (fetch(TIME_MACHINE) / "timemachine.txt").read_text()
+    if name == "tinyshakespeare":
+        return (fetch(TINY_SHAKESPEARE) / "input.txt").read_text()
+    raise ValueError(f"unknown corpus {name!r}; choose ptb, timemachine or tinyshakespeare "
+                     "(gutenberg() returns the Gutenberg books)")
+
+
+def gutenberg() -> dict[str, str]:
+    """NLTK's 14-book Project Gutenberg selection: file name -> text."""
+    root = fetch(GUTENBERG)
+    return {f: (root / f).read_text(encoding="latin-1") for f in GUTENBERG.files}
+
+
+def analogy_questions():
+    """Google's word-analogy set as a DataFrame: ``section, a, b, c, d`` (a:b :: c:d), lower-cased."""
+    import pandas as pd
+
+    rows, section = [], None
+    for line in (fetch(ANALOGY) / "questions-words.txt").read_text().splitlines():
+        if line.startswith(":"):
+            section = line[1:].strip()
+        elif line.strip():
+            a, b, c, d = line.lower().split()
+            rows.append((section, a, b, c, d))
+    return pd.DataFrame(rows, columns=["section", "a", "b", "c", "d"])
+
+
+def wordsim353():
+    """WordSim-353 similarity judgements: ``word1, word2, score`` (0-10)."""
+    import pandas as pd
+
+    path = fetch(WORDSIM353) / "wordsim353.tsv"
+    df = pd.read_csv(path, sep="\t", comment="#", header=None, names=["word1", "word2", "score"])
+    df["word1"], df["word2"] = df["word1"].str.lower(), df["word2"].str.lower()
+    return df
