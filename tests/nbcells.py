@@ -1,0 +1,47 @@
+"""Run chosen cells of a notebook in-process, optionally with one cell's code swapped.
+
+Mutation tests use this: a notebook tags the cell that *is* the lesson (``impl-softmax``)
+and its proof cell (``proof-softmax``); a test runs them with the implementation replaced by
+a wrong one and expects the proof cell to fail. Cells run in notebook order, IPython magics
+and shell lines are skipped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tagged_sources(notebook: str | Path, tag: str) -> list[str]:
+    nb = nbformat.read(ROOT / notebook, as_version=4)
+    return [c.source for c in nb.cells if c.cell_type == "code" and tag in c.metadata.get("tags", [])]
+
+
+def exec_cells(notebook: str | Path, tags: list[str], replace: dict[str, str] | None = None) -> dict:
+    """Execute the code cells carrying any of ``tags`` (in notebook order); return the namespace.
+
+    ``replace`` maps a tag to source code that runs instead of the cell(s) carrying that tag.
+    Raises whatever the cells raise (an ``AssertionError`` from a proof cell, typically).
+    """
+    replace = replace or {}
+    nb = nbformat.read(ROOT / notebook, as_version=4)
+    namespace: dict = {"__name__": "__nbcells__"}
+    found = set()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        cell_tags = [t for t in cell.metadata.get("tags", []) if t in tags]
+        if not cell_tags:
+            continue
+        found.update(cell_tags)
+        tag = cell_tags[0]
+        source = replace.get(tag, cell.source)
+        source = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        exec(compile(source, f"{notebook}[{tag}]", "exec"), namespace)
+    missing = set(tags) - found
+    if missing:
+        raise LookupError(f"{notebook} has no code cell tagged {sorted(missing)}")
+    return namespace
