@@ -36,3 +36,6 @@ strip: $(STAMP)  ## remove outputs from notebooks before committing
 
 clean-venv:
 	rm -rf $(VENV)
+
+exercises: $(STAMP)  ## regenerate exercises/ from solutions/
+	$(PY) -m coursekit.exercises

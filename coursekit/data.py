@@ -386,6 +386,27 @@ ML_LATEST_SMALL = Dataset(
     terms=_ML_TERMS,
 )
 
+_MLSMALL_2016 = {
+    "ratings.csv": "821795331fd974bbe7a8416f2a7eec2b548a485dedb47a073580b0a9a8a0a8d2",
+    "movies.csv": "a87480009b75ecd8d1e8f70700c534b6aefd57eed31b087ce8268ef6061a166c",
+    "tags.csv": "e0659bc6a79fb226cfaaedb9bc022fa611337d273badcc18325bebdc26a5e442",
+    "links.csv": "772cb400f68f03cc61b112a544601d25571b168788dab7dc96f462d93059c49f",
+    "README.txt": "59be481ddf3fab0f9f7cf2f73e0db4d0920a413a313c911b62bd01ee8816ea2f",
+}
+# The 2016-10-17 edition (100,004 ratings, 671 users) that fast.ai's 2017 lesson used. GroupLens
+# replaced it in 2018 at the same URL, so a download now gets the newer edition, fails the
+# checksums, and ends in the clear error; a mirror (or a saved copy placed in the cache) works.
+ML_LATEST_SMALL_2016 = Dataset(
+    name="ml-latest-small-2016",
+    cache_dir="movielens/ml-latest-small-2016",
+    mirror_dir="movielens/ml-latest-small-2016",
+    files=dict(_MLSMALL_2016),
+    sources=(Source("https://files.grouplens.org/datasets/movielens/ml-latest-small.zip",
+                    "ml-latest-small.zip", members={f"ml-latest-small/{f}": f for f in _MLSMALL_2016}),),
+    homepage="https://grouplens.org/datasets/movielens/latest/ (2016 edition, no longer served)",
+    terms=_ML_TERMS,
+)
+
 _PTB = {
     "ptb.train.txt": "fcea919f6cf83f35d4d00c6cbf08040d13d4155226340912e2fef9c9c4102cbf",
     "ptb.valid.txt": "c9fe6985fe0d4ccb578183407d7668fc6066c20700cb4cf87d8ff1cc34df1bf2",
@@ -463,7 +484,7 @@ TIME_MACHINE = _single(
     "public domain (Project Gutenberg)")
 
 DATASETS: dict[str, Dataset] = {d.name: d for d in (
-    MNIST, ML_100K, ML_LATEST_SMALL, PTB, GUTENBERG, ANALOGY, WORDSIM353, TINY_SHAKESPEARE, TIME_MACHINE)}
+    MNIST, ML_100K, ML_LATEST_SMALL, ML_LATEST_SMALL_2016, PTB, GUTENBERG, ANALOGY, WORDSIM353, TINY_SHAKESPEARE, TIME_MACHINE)}
 
 
 # -------------------------------------------------------------------------------- loaders
@@ -502,6 +523,9 @@ def mnist_tensors(train: bool = True, device=None, *, limit: int | None = None):
 def movielens(name: str = "ml-100k"):
     """``(ratings, movies)`` DataFrames with the same columns for every edition.
 
+    ``ml-100k`` (100,000 ratings), ``ml-latest-small`` (current, 100,836) or
+    ``ml-latest-small-2016`` (the 100,004 ratings of fast.ai's 2017 lesson).
+
     ratings: ``userId, movieId, rating, timestamp``; movies: ``movieId, title`` (+ ``genres``).
     """
     import pandas as pd
@@ -515,12 +539,12 @@ def movielens(name: str = "ml-100k"):
         flags = movies[genres].to_numpy().astype(bool)
         movies["genres"] = ["|".join(g for g, f in zip(genres, row, strict=True) if f) for row in flags]
         movies = movies[["movieId", "title", "genres"]]
-    elif name == "ml-latest-small":
-        root = fetch(ML_LATEST_SMALL)
+    elif name in ("ml-latest-small", "ml-latest-small-2016"):
+        root = fetch(ML_LATEST_SMALL if name == "ml-latest-small" else ML_LATEST_SMALL_2016)
         ratings = pd.read_csv(root / "ratings.csv")
         movies = pd.read_csv(root / "movies.csv")
     else:
-        raise ValueError(f"unknown MovieLens edition {name!r}; choose ml-100k or ml-latest-small")
+        raise ValueError(f"unknown MovieLens edition {name!r}; choose ml-100k, ml-latest-small or ml-latest-small-2016")
     return ratings, movies
 
 
