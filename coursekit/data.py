@@ -1,7 +1,7 @@
 """Datasets: one path from the official URL (or a local mirror) to verified files in the cache.
 
 Every dataset is a ``Dataset``: the files it needs, each with its SHA-256, and the ``Source``
-(s) that provide them (a plain file, a ``.gz`` or a ``.zip``). ``fetch(dataset)`` makes the
+(s) that provide them (a plain file or a ``.zip``). ``fetch(dataset)`` makes the
 files present in the cache and returns their folder. For each missing file it tries, in order:
 
 1. the mirror, ``$COURSEKIT_MIRROR/<mirror_dir>/``, holding the files themselves or the
@@ -53,9 +53,8 @@ class ChecksumMismatch(ValueError):
 class Source:
     """Where files come from: ``url`` gives ``filename``; archives list the members they provide.
 
-    ``members`` maps a member's path inside the archive (or ``""`` for the decompressed
-    content of a ``.gz``) to the dataset file it becomes. Without ``members`` the download
-    itself is the dataset file named ``filename``.
+    ``members`` maps a member's path inside a ``.zip`` to the dataset file it becomes.
+    Without ``members`` the download itself is the dataset file named ``filename``.
     """
 
     url: str
@@ -145,16 +144,16 @@ class _PermanentHTTPError(RuntimeError):
     pass
 
 
-def download(url: str, dest: Path, sha256: str | None = None, *, attempts: int = ATTEMPTS,
-             timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT), backoff: float = BACKOFF,
-             progress: bool = True) -> Path:
+def download(url: str, dest: Path, sha256: str | None = None, *, progress: bool = True) -> Path:
     """Stream ``url`` into ``dest`` atomically, verifying its SHA-256 when one is given.
 
     Transient faults (connection errors, time-outs, HTTP 5xx, truncated or corrupt bytes)
-    are retried ``attempts`` times with exponential back-off; a 4xx is final at once.
+    are retried ``ATTEMPTS`` times with exponential back-off; a 4xx is final at once.
     """
     import requests
     from tqdm.auto import tqdm
+
+    attempts, timeout, backoff = ATTEMPTS, (CONNECT_TIMEOUT, READ_TIMEOUT), BACKOFF
 
     errors = []
     for attempt in range(1, attempts + 1):
@@ -199,10 +198,11 @@ def _short(err: Exception) -> str:
 
     if isinstance(err, requests.ConnectTimeout):
         return "connection timed out"
-    if isinstance(err, requests.ReadTimeout):
+    text = str(err)
+    # A stall mid-body surfaces as a ConnectionError wrapping urllib3's ReadTimeoutError.
+    if isinstance(err, requests.ReadTimeout) or "Read timed out" in text:
         return "server stopped sending (read timed out)"
     if isinstance(err, requests.ConnectionError):
-        text = str(err)
         if "IncompleteRead" in text or "Connection broken" in text:
             return "transfer truncated (connection broken)"
         return "cannot connect (no network, or the host is down)"
@@ -221,14 +221,10 @@ def _unpack(archive: Path, source: Source, dataset: Dataset, root: Path, wanted:
     for member, target in source.members.items():
         if target not in wanted:
             continue
-        if source.filename.endswith(".gz") and member == "":
-            def write(tmp, archive=archive):
-                with gzip.open(archive, "rb") as src, open(tmp, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
-        else:
-            def write(tmp, archive=archive, member=member):
-                with zipfile.ZipFile(archive) as zf, zf.open(member) as src, open(tmp, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
+        def write(tmp, member=member):
+            with zipfile.ZipFile(archive) as zf, zf.open(member) as src, open(tmp, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+
         _write_verified(root / target, dataset.files[target], write)
 
 
@@ -268,8 +264,7 @@ def _from_network(dataset: Dataset, root: Path, missing: set[str], notes: list[s
     for source in dataset.sources:
         if not missing.intersection(source.provides()):
             continue
-        downloads = root / ".downloads"
-        target = downloads / source.filename if source.members else None
+        target = cache_root() / ".downloads" / source.filename if source.members else None
         try:
             if source.members:
                 download(source.url, target, source.sha256, progress=progress)
@@ -498,11 +493,8 @@ def mnist(train: bool = True, transform=None, *, progress: bool = True):
     for gz in MNIST.files:  # torchvision reads the decompressed IDX files beside the .gz
         idx = raw / gz[: -len(".gz")]
         if not idx.is_file():
-            def write(tmp, gz=gz):
-                with gzip.open(raw / gz, "rb") as src, open(tmp, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
-            with atomic_path(idx) as tmp:
-                write(tmp)
+            with atomic_path(idx) as tmp, gzip.open(raw / gz, "rb") as src, open(tmp, "wb") as dst:
+                shutil.copyfileobj(src, dst)
     return TorchvisionMNIST(root=str(raw.parent.parent), train=train, transform=transform, download=False)
 
 

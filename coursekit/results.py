@@ -30,7 +30,7 @@ def results_file() -> Path:
 
 def record(name: str, value: float, unit: str = "", *, seconds: float | None = None) -> dict:
     """Record a headline figure; returns the row. ``seconds`` defaults to time since start_lesson."""
-    from .device import pick_device, describe_device
+    from .device import describe_device, pick_device
     from .mode import mode, seconds_since_start
 
     info = describe_device()
