@@ -20,7 +20,7 @@ from .data import (
 )
 from .data import status as data_status
 from .device import describe_device, pick_device, seed_everything
-from .mode import by_mode, is_full, mode, start_lesson
+from .mode import by_mode, current_mode, is_full, start_lesson
 from .plot import LivePlot, sheet, show_images
 from .results import record
 from .train import TensorBatches, accuracy, cached_or_train, evaluate, fit
@@ -29,7 +29,7 @@ __all__ = [
     "DatasetUnavailable", "analogy_questions", "fetch", "gutenberg", "mnist", "mnist_tensors", "movielens",
     "text", "wordsim353", "data_status",
     "describe_device", "pick_device", "seed_everything",
-    "by_mode", "is_full", "mode", "start_lesson",
+    "by_mode", "current_mode", "is_full", "start_lesson",
     "LivePlot", "sheet", "show_images",
     "record",
     "TensorBatches", "accuracy", "cached_or_train", "evaluate", "fit",

@@ -17,7 +17,7 @@ MODES = ("quick", "full")
 _lesson_started: float | None = None
 
 
-def mode() -> str:
+def current_mode() -> str:
     """``'quick'`` or ``'full'``, from ``$COURSEKIT_MODE``; anything else is an error."""
     value = os.environ.get(ENV_VAR, "quick").strip().lower() or "quick"
     if value not in MODES:
@@ -26,7 +26,7 @@ def mode() -> str:
 
 
 def is_full() -> bool:
-    return mode() == "full"
+    return current_mode() == "full"
 
 
 def by_mode(quick, full):
@@ -45,7 +45,7 @@ def start_lesson(quick: str, full: str, seed: int = 0):
     global _lesson_started
     _lesson_started = time.perf_counter()
     info = describe_device()
-    current = mode()
+    current = current_mode()
     other = "full" if current == "quick" else "quick"
     print(f"mode   : {current} (expected run time {quick if current == 'quick' else full}); "
           f"set {ENV_VAR}={other} and restart the kernel for {other} mode")

@@ -31,7 +31,7 @@ def results_file() -> Path:
 def record(name: str, value: float, unit: str = "", *, seconds: float | None = None) -> dict:
     """Record a headline figure; returns the row. ``seconds`` defaults to time since start_lesson."""
     from .device import describe_device, pick_device
-    from .mode import mode, seconds_since_start
+    from .mode import current_mode, seconds_since_start
 
     info = describe_device()
     row = {
@@ -39,7 +39,7 @@ def record(name: str, value: float, unit: str = "", *, seconds: float | None = N
         "name": name,
         "value": float(value),
         "unit": unit,
-        "mode": mode(),
+        "mode": current_mode(),
         "device": f"{pick_device()} ({info.name})",
         "seconds": round(seconds if seconds is not None else (seconds_since_start() or 0.0), 2),
     }

@@ -150,9 +150,9 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
 def checkpoint_path(name: str) -> Path:
     """Where ``cached_or_train`` keeps ``name``: ``<data cache>/checkpoints/<name>-<mode>.pt``."""
     from .data import cache_root
-    from .mode import mode
+    from .mode import current_mode
 
-    return cache_root() / "checkpoints" / f"{name}-{mode()}.pt"
+    return cache_root() / "checkpoints" / f"{name}-{current_mode()}.pt"
 
 
 def cached_or_train(name: str, model: nn.Module, train_fn: Callable[[nn.Module], object]) -> tuple[nn.Module, bool]:
