@@ -155,11 +155,11 @@ _LIBRARY_DIRS = tuple(
 
 def _where(exc: BaseException) -> str:
     """The line of the learner's code where ``exc`` was raised (library frames skipped)."""
-    frames = traceback.extract_tb(exc.__traceback__)[1:]  # [0] is our own call of fn
+    frames = traceback.extract_tb(exc.__traceback__)
     theirs = [f for f in frames if not str(Path(f.filename).resolve()).startswith(_LIBRARY_DIRS)]
-    frame = (theirs or frames or [None])[-1]
-    if frame is None:
-        return ""
+    if not theirs:  # raised by the call itself: a parameter list that does not fit the case
+        return " when called with this case's arguments"
+    frame = theirs[-1]
     line = (frame.line or "").strip()
     return f" at line {frame.lineno} of {frame.name}()" + (f": {line}" if line else "")
 
@@ -405,6 +405,7 @@ def check(fn: Callable, cases: list[Case], name: str | None = None, atol: float 
         print(f"  ({stopped})")
     summary = "; ".join(f"case {n}" + (f" ({note})" if note else "") + f": {hint}"
                         for n, note, hint in failures)
-    message = f"{name}: {len(failures)} of {len(cases)} cases failed - {summary}"
+    message = (f"{name}: {failures[0][2]}" if stopped and len(failures) == 1
+               else f"{name}: {len(failures)} of {len(cases)} cases failed - {summary}")
     # The lines printed above say which cases failed and why; fix those and run the check again.
     raise CheckFailed(message, failures)
