@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 lab: $(STAMP)  ## open JupyterLab on the course
-	$(VENV)/bin/jupyter lab notebooks/00_setup.ipynb $(LAB_ARGS)
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.default_url=/lab/tree/notebooks/00_setup.ipynb $(LAB_ARGS)
 
 test: $(STAMP)  ## lint, unit tests, and every notebook under nbval in quick mode
 	$(PY) -m ruff check .
