@@ -1,0 +1,173 @@
+"""Mutation tests for notebooks 01 (neurons and activations) and 02 (gradient descent).
+
+Each proof cell must pass with the notebook's own implementation and fail (AssertionError) when the
+implementation is replaced by a plausible wrong one: a proof that cannot fail proves nothing.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.nbcells import exec_cells, tagged_sources
+
+NB01 = "notebooks/01_neurons_and_activations.ipynb"
+NB02 = "notebooks/02_gradient_descent.ipynb"
+
+
+def _edited(notebook: str, tag: str, old: str, new: str) -> str:
+    """The source of the cell tagged ``tag`` with ``old`` replaced by ``new`` (which must occur)."""
+    (source,) = tagged_sources(notebook, tag)
+    assert old in source, f"{notebook}[{tag}] no longer contains {old!r}: update this test"
+    return source.replace(old, new)
+
+
+# ---------------------------------------------------------------------------------------------
+# 01: softmax, log-softmax, collapse of linear layers, activation derivatives
+
+SOFTMAX_WITHOUT_SHIFT = """
+def softmax(z, dim=-1):
+    e = torch.exp(z)  # no max-shift: exp(1e4) = inf, inf / inf = nan
+    return e / e.sum(dim=dim, keepdim=True)
+"""
+
+SOFTMAX_SHIFT_BY_MEAN = """
+def softmax(z, dim=-1):
+    shifted = z - z.mean(dim=dim, keepdim=True)  # the mean does not bound the largest exponent
+    e = torch.exp(shifted)
+    return e / e.sum(dim=dim, keepdim=True)
+"""
+
+SOFTMAX_NORMALISED_OVER_WRONG_DIM = """
+def softmax(z, dim=-1):
+    shifted = z - z.amax(dim=dim, keepdim=True)
+    e = torch.exp(shifted)
+    return e / e.sum()  # sums over the whole batch, not each row
+"""
+
+
+def test_softmax_proof_passes():
+    ns = exec_cells(NB01, ["setup", "impl-softmax", "proof-softmax"])
+    assert ns["p"].shape == (3, 4)
+
+
+@pytest.mark.parametrize("wrong", [SOFTMAX_WITHOUT_SHIFT, SOFTMAX_SHIFT_BY_MEAN, SOFTMAX_NORMALISED_OVER_WRONG_DIM],
+                         ids=["no-max-shift", "shift-by-mean", "wrong-normalisation"])
+def test_softmax_proof_catches(wrong):
+    with pytest.raises(AssertionError):
+        exec_cells(NB01, ["setup", "impl-softmax", "proof-softmax"], replace={"impl-softmax": wrong})
+
+
+def test_naive_softmax_really_is_nan_on_large_logits():
+    ns = exec_cells(NB01, ["setup"])
+    exec(SOFTMAX_WITHOUT_SHIFT, ns)
+    torch = ns["torch"]
+    assert torch.isnan(ns["softmax"](torch.tensor([1e4, 1e4 - 1, 1e4 - 2]))).all()
+
+
+LOG_SOFTMAX_WITHOUT_SHIFT = """
+def log_softmax(z, dim=-1):
+    return z - torch.log(torch.exp(z).sum(dim=dim, keepdim=True))  # exp(200) overflows float32
+
+
+def cross_entropy(logits, targets):
+    return -log_softmax(logits)[torch.arange(len(targets)), targets].mean()
+"""
+
+LOG_OF_SOFTMAX = """
+def log_softmax(z, dim=-1):
+    return torch.log(softmax(z, dim=dim))  # softmax first, then log: log(0) = -inf
+
+
+def cross_entropy(logits, targets):
+    return -log_softmax(logits)[torch.arange(len(targets)), targets].mean()
+"""
+
+
+def test_log_softmax_proof_passes():
+    exec_cells(NB01, ["setup", "impl-softmax", "impl-logsoftmax", "proof-logsoftmax"])
+
+
+@pytest.mark.parametrize("wrong", [LOG_SOFTMAX_WITHOUT_SHIFT, LOG_OF_SOFTMAX], ids=["no-shift", "log-of-softmax"])
+def test_log_softmax_proof_catches(wrong):
+    with pytest.raises(AssertionError):
+        exec_cells(NB01, ["setup", "impl-softmax", "impl-logsoftmax", "proof-logsoftmax"],
+                   replace={"impl-logsoftmax": wrong})
+
+
+def test_collapse_proof_passes():
+    exec_cells(NB01, ["setup", "impl-stack", "impl-collapse", "proof-collapse"])
+
+
+@pytest.mark.parametrize("nonlinearity", ["nn.ReLU()", "nn.Tanh()", "nn.Sigmoid()"])
+def test_collapse_proof_fails_with_a_nonlinearity_between_the_layers(nonlinearity):
+    wrong = _edited(NB01, "impl-stack", "nn.Sequential(first, second)", f"nn.Sequential(first, {nonlinearity}, second)")
+    with pytest.raises(AssertionError):
+        exec_cells(NB01, ["setup", "impl-stack", "impl-collapse", "proof-collapse"], replace={"impl-stack": wrong})
+
+
+def test_collapse_proof_catches_a_wrong_composition():
+    wrong = _edited(NB01, "impl-collapse", "second.weight @ first.bias + second.bias", "first.bias.sum() + second.bias")
+    with pytest.raises(AssertionError):
+        exec_cells(NB01, ["setup", "impl-stack", "impl-collapse", "proof-collapse"], replace={"impl-collapse": wrong})
+
+
+def test_activation_proof_passes():
+    exec_cells(NB01, ["setup", "impl-activations", "proof-activations"])
+
+
+@pytest.mark.parametrize("old, new", [
+    ("sigmoid(z) * (1 - sigmoid(z))", "sigmoid(z) * (1 + sigmoid(z))"),  # wrong closed-form derivative
+    ("1 - tanh(z) ** 2", "1 - tanh(z)"),
+    ("torch.exp(torch.clamp(z, max=0))", "torch.expm1(torch.clamp(z, max=0))"),  # ELU' = f(z) + alpha, not f(z)
+    ("alpha * torch.expm1(torch.clamp(z, max=0))", "alpha * torch.exp(torch.clamp(z, max=0))"),  # ELU off by alpha
+], ids=["sigmoid-derivative", "tanh-derivative", "elu-derivative", "elu-function"])
+def test_activation_proof_catches(old, new):
+    wrong = _edited(NB01, "impl-activations", old, new)
+    with pytest.raises(AssertionError):
+        exec_cells(NB01, ["setup", "impl-activations", "proof-activations"], replace={"impl-activations": wrong})
+
+
+def test_perceptron_proof_passes_and_catches_a_rule_that_never_learns():
+    exec_cells(NB01, ["setup", "data-perceptron", "impl-perceptron", "proof-perceptron"])
+    wrong = _edited(NB01, "impl-perceptron", "w, b = w + y_i * x_i, b + y_i", "w, b = w - y_i * x_i, b - y_i")
+    with pytest.raises(AssertionError):
+        exec_cells(NB01, ["setup", "data-perceptron", "impl-perceptron", "proof-perceptron"],
+                   replace={"impl-perceptron": wrong})
+
+
+# ---------------------------------------------------------------------------------------------
+# 02: hand gradient, learning-rate threshold
+
+CELLS_02 = ["setup", "data", "impl-gradient"]
+
+
+def test_gradient_proof_passes():
+    exec_cells(NB02, [*CELLS_02, "proof-gradient"])
+
+
+@pytest.mark.parametrize("old, new", [
+    ("return -(residual @ X) / X.shape[0]", "return (residual @ X) / X.shape[0]"),  # wrong sign
+    ("return -(residual @ X) / X.shape[0]", "return -(residual @ X)"),  # sum instead of mean
+    ("return -(residual @ X) / X.shape[0]", "return -2 * (residual @ X) / X.shape[0]"),  # the 1/2 forgotten
+], ids=["sign", "sum-not-mean", "factor-2"])
+def test_gradient_proof_catches(old, new):
+    wrong = _edited(NB02, "impl-gradient", old, new)
+    with pytest.raises(AssertionError):
+        exec_cells(NB02, [*CELLS_02, "proof-gradient"], replace={"impl-gradient": wrong})
+
+
+def test_lr_threshold_proof_passes():
+    ns = exec_cells(NB02, [*CELLS_02, "impl-lambda-max", "proof-lr-threshold"])
+    assert 0.1 < float(ns["lr_critical"]) < 0.15
+
+
+@pytest.mark.parametrize("wrong_lambda", [
+    "eigenvalues.min()",  # the flat direction's curvature: 2 / lambda_min is far too large
+    "eigenvalues.sum()",  # the trace: 2 / trace is below the threshold, so 1.01x still converges
+    "2 * eigenvalues.max()",  # Hessian of the error without the 1/2
+    "eigenvalues.max() / 2",
+], ids=["lambda-min", "trace", "twice", "half"])
+def test_lr_threshold_proof_catches_a_wrong_lambda_max(wrong_lambda):
+    wrong = _edited(NB02, "impl-lambda-max", "lambda_max = eigenvalues.max()", f"lambda_max = {wrong_lambda}")
+    with pytest.raises(AssertionError):
+        exec_cells(NB02, [*CELLS_02, "impl-lambda-max", "proof-lr-threshold"], replace={"impl-lambda-max": wrong})
