@@ -1,0 +1,166 @@
+"""Mutation tests for notebooks 05 (convolution by hand) and 06 (pooling, dense layer, MNIST CNN).
+
+Each proof cell must pass with the notebook's own implementation and fail (AssertionError) when the
+implementation is replaced by a plausible wrong one: a proof that cannot fail proves nothing.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.nbcells import exec_cells, tagged_sources
+
+NB05 = "notebooks/05_convolution_by_hand.ipynb"
+NB06 = "notebooks/06_pooling_dense_and_mnist_cnn.ipynb"
+
+
+def _edited(notebook: str, tag: str, old: str, new: str) -> str:
+    """The source of the cell tagged ``tag`` with ``old`` replaced by ``new`` (which must occur)."""
+    (source,) = tagged_sources(notebook, tag)
+    assert old in source, f"{notebook}[{tag}] no longer contains {old!r}: update this test"
+    return source.replace(old, new)
+
+
+# ---------------------------------------------------------------------------------------------
+# 05: loops == im2col == F.conv2d; the output-size formula
+
+CONV_CELLS = ["setup", "impl-conv-loops", "impl-im2col", "proof-conv"]
+
+
+def test_conv_proof_passes():
+    ns = exec_cells(NB05, CONV_CELLS)
+    assert ns["worst"] <= 1e-12
+
+
+@pytest.mark.parametrize("old, new", [
+    # true (flipping) convolution instead of the cross-correlation every library computes
+    ("np.sum(window * weight[o])", "np.sum(window * weight[o][:, ::-1, ::-1])"),
+    # image pasted into the top-left corner: 2P zeros at the bottom and right, none at the top and left
+    ("padded[:, padding:padding + height, padding:padding + width] = x", "padded[:, :height, :width] = x"),
+    # padding forgotten altogether (the output is smaller)
+    ("padded = zero_pad(x, padding)", "padded = x"),
+    # the window does not move by the stride (only the output size knows about it)
+    ("window = padded[:, i * stride:i * stride + f, j * stride:j * stride + f]",
+     "window = padded[:, i:i + f, j:j + f]"),
+    # rows and columns of the window swapped
+    ("np.sum(window * weight[o])", "np.sum(window * weight[o].transpose(0, 2, 1))"),
+    # bias forgotten
+    ("+ (0.0 if bias is None else bias[o])", ""),
+], ids=["flipped-kernel", "padded-one-side", "no-padding", "stride-ignored", "transposed-window", "no-bias"])
+def test_conv_proof_catches_wrong_loops(old, new):
+    wrong = _edited(NB05, "impl-conv-loops", old, new)
+    with pytest.raises(AssertionError):
+        exec_cells(NB05, CONV_CELLS, replace={"impl-conv-loops": wrong})
+
+
+@pytest.mark.parametrize("old, new", [
+    # columns laid out (channel, column, row): they no longer line up with weight.reshape(C_out, -1)
+    ("windows.transpose(0, 1, 4, 5, 2, 3)", "windows.transpose(0, 1, 5, 4, 2, 3)"),
+    # every window kept, stride ignored
+    ("windows = windows[:, :, ::stride, ::stride]", "windows = windows"),
+    # padded on one side only
+    ("np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))",
+     "np.pad(x, ((0, 0), (0, 0), (0, 2 * padding), (0, 2 * padding)))"),
+], ids=["column-order", "stride-ignored", "padded-one-side"])
+def test_conv_proof_catches_wrong_im2col(old, new):
+    wrong = _edited(NB05, "impl-im2col", old, new)
+    with pytest.raises(AssertionError):
+        exec_cells(NB05, CONV_CELLS, replace={"impl-im2col": wrong})
+
+
+SIZE_CELLS = ["setup", "impl-conv-loops", "impl-output-size", "proof-output-size"]
+
+
+def test_output_size_proof_passes():
+    ns = exec_cells(NB05, SIZE_CELLS)
+    assert ns["checked"] > 100
+
+
+@pytest.mark.parametrize("wrong", [
+    "(n + padding - f) // stride + 1",  # padding counted once, not on both sides
+    "(n + 2 * padding - f) / stride + 1",  # no floor: 14.5 outputs
+    "-(-(n + 2 * padding - f) // stride) + 1",  # rounds up: keeps a window that sticks out
+    "(n + 2 * padding - f + 1) // stride",  # plausible-looking, right only for stride 1
+], ids=["padding-once", "no-floor", "ceil", "off-by-one"])
+def test_output_size_proof_catches(wrong):
+    source = _edited(NB05, "impl-output-size", "(n + 2 * padding - f) // stride + 1", wrong)
+    with pytest.raises(AssertionError):
+        exec_cells(NB05, SIZE_CELLS, replace={"impl-output-size": source})
+
+
+# ---------------------------------------------------------------------------------------------
+# 06: hand pooling == F.max_pool2d; hand forward == nn.Sequential; invariance; parameter count
+
+POOL_CELLS = ["setup", "impl-pool", "proof-pool"]
+
+
+def test_pool_proof_passes():
+    exec_cells(NB06, POOL_CELLS)
+
+
+@pytest.mark.parametrize("old, new", [
+    (".max()\n", ".mean()\n"),  # average pooling
+    ("stride = k if stride is None else stride", "stride = 1 if stride is None else stride"),  # overlapping
+    ("h_out = (height - k) // stride + 1", "h_out = -(-(height - k) // stride) + 1"),  # ceil mode: partial tiles
+    # windows as wide as the stride, not k (the same thing only when stride == k)
+    ("x[c, i * stride:i * stride + k, j * stride:j * stride + k]",
+     "x[c, i * stride:i * stride + stride, j * stride:j * stride + stride]"),
+], ids=["average", "overlapping-default", "ceil-mode", "window-of-stride"])
+def test_pool_proof_catches(old, new):
+    wrong = _edited(NB06, "impl-pool", old, new)
+    with pytest.raises(AssertionError):
+        exec_cells(NB06, POOL_CELLS, replace={"impl-pool": wrong})
+
+
+def test_pool_proof_catches_a_reshape_pool_that_mixes_rows_and_columns():
+    wrong = _edited(NB06, "impl-pool", "reshape(channels, h_out, k, w_out, k)", "reshape(channels, h_out, w_out, k, k)")
+    with pytest.raises(AssertionError):
+        exec_cells(NB06, POOL_CELLS, replace={"impl-pool": wrong})
+
+
+FORWARD_CELLS = ["setup", "impl-conv", "impl-pool", "impl-dense", "impl-forward", "proof-forward"]
+
+
+def test_forward_proof_passes():
+    ns = exec_cells(NB06, FORWARD_CELLS)
+    assert ns["error"] <= 1e-10
+
+
+@pytest.mark.parametrize("tag, old, new", [
+    # PyTorch's weight laid out (H, W, C) instead of Flatten's (C, H, W) order
+    ("impl-forward", 'params["dense"].reshape(10, -1)', 'params["dense"].transpose(0, 2, 3, 1).reshape(10, -1)'),
+    # the hand network forgets a ReLU
+    ("impl-forward", 'conv2 = np.maximum(conv2d_loops(conv1, params["filters2"], params["bias2"], padding=1), 0)',
+     'conv2 = conv2d_loops(conv1, params["filters2"], params["bias2"], padding=1)'),
+    # one weight matrix shared by both channels
+    ("impl-dense", "np.sum(pooled[c] * weights[k, c])", "np.sum(pooled[c] * weights[k, 0])"),
+    # channels pooled before being weighted: sum over channels, then one matrix
+    ("impl-dense", "np.sum(pooled[c] * weights[k, c])", "np.sum(pooled.sum(axis=0) * weights[k, c]) / channels"),
+    # a flipped kernel in the hand convolution
+    ("impl-conv", "np.sum(window * weight[o])", "np.sum(window * weight[o][:, ::-1, ::-1])"),
+], ids=["flatten-order", "missing-relu", "shared-dense-matrix", "channels-summed-first", "flipped-kernel"])
+def test_forward_proof_catches(tag, old, new):
+    wrong = _edited(NB06, tag, old, new)
+    with pytest.raises(AssertionError):
+        exec_cells(NB06, FORWARD_CELLS, replace={tag: wrong})
+
+
+INVARIANCE_CELLS = ["setup", "impl-conv", "data", "invariance", "proof-invariance"]
+
+
+def test_invariance_proof_passes_and_fails_without_pooling():
+    ns = exec_cells(NB06, INVARIANCE_CELLS)
+    assert ns["changes"][1] < ns["changes"][0]
+    no_pooling = _edited(NB06, "invariance",
+                         "relative_change(F.max_pool2d(maps, k), F.max_pool2d(maps_shifted, k))",
+                         "relative_change(maps, maps_shifted)")
+    with pytest.raises(AssertionError):
+        exec_cells(NB06, INVARIANCE_CELLS, replace={"invariance": no_pooling})
+
+
+def test_parameter_count_proof_passes_and_catches_a_different_network():
+    exec_cells(NB06, ["setup", "proof-params"])
+    wrong = _edited(NB06, "proof-params", "nn.Conv2d(32, 64, kernel_size=5, padding=2)",
+                    "nn.Conv2d(32, 64, kernel_size=3, padding=1)")
+    with pytest.raises(AssertionError):
+        exec_cells(NB06, ["setup", "proof-params"], replace={"proof-params": wrong})
