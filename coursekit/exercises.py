@@ -160,7 +160,8 @@ def stale(solutions: Path = SOLUTIONS, exercises: Path = EXERCISES) -> list[str]
 
 
 def generate(solutions: Path = SOLUTIONS, exercises: Path = EXERCISES) -> list[Path]:
-    """Write every exercise notebook; remove generated ones whose solution is gone."""
+    """Write the exercise notebooks that changed (returned); remove generated ones whose solution
+    is gone."""
     exercises.mkdir(parents=True, exist_ok=True)
     wanted = expected_exercises(solutions)
     written = []
@@ -168,7 +169,7 @@ def generate(solutions: Path = SOLUTIONS, exercises: Path = EXERCISES) -> list[P
         path = exercises / name
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
-        written.append(path)
+            written.append(path)
     for path in exercises.glob("*.ipynb"):
         if path.name not in wanted and _generated_here(path):
             path.unlink()
@@ -191,8 +192,10 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             print(f"exercises/ is up to date ({len(expected_exercises(args.solutions))} notebooks)")
             return 0
-        for path in generate(args.solutions, args.exercises):
+        written = generate(args.solutions, args.exercises)
+        for path in written:
             print(f"wrote {os.path.relpath(path)}")
+        print(f"{len(expected_exercises(args.solutions))} exercise notebooks, {len(written)} rewritten")
     except ExerciseFormatError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

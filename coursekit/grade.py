@@ -34,6 +34,7 @@ import copy
 import csv
 import json
 import os
+import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -191,7 +192,8 @@ def execute(nb, cwd: Path, timeout: float, trusted: set[str] = frozenset(),
     )
     note = ""
     try:
-        client.execute(env=env)
+        # the kernel's own log (not the cells' output, which comes over the wire) would only add noise
+        client.execute(env=env, stderr=subprocess.DEVNULL)
     except DeadKernelError:
         note = "the kernel died (out of memory, or the notebook ended the process); later cells did not run"
     return replies, note
