@@ -1,0 +1,241 @@
+"""Mutation tests for notebooks 03 (backprop and MNIST) and 04 (overfitting and regularisation).
+
+Each proof cell must pass with the notebook's own implementation and fail (AssertionError) when the
+implementation is replaced by a plausible wrong one: a proof that cannot fail proves nothing.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.nbcells import exec_cells, tagged_sources
+
+NB03 = "notebooks/03_backprop_and_mnist.ipynb"
+NB04 = "notebooks/04_overfitting_and_regularisation.ipynb"
+
+
+def _edited(notebook: str, tag: str, old: str, new: str) -> str:
+    """The source of the cell tagged ``tag`` with ``old`` replaced by ``new`` (which must occur)."""
+    (source,) = tagged_sources(notebook, tag)
+    assert old in source, f"{notebook}[{tag}] no longer contains {old!r}: update this test"
+    return source.replace(old, new)
+
+
+def _passes(notebook: str, tags: list[str]) -> dict:
+    return exec_cells(notebook, tags)
+
+
+def _fails(notebook: str, tags: list[str], tag: str, wrong: str) -> None:
+    with pytest.raises(AssertionError):
+        exec_cells(notebook, tags, replace={tag: wrong})
+
+
+# ---------------------------------------------------------------------------------------------
+# 03 · the chain rule as Jacobian products
+
+JACOBIANS = ["setup", "impl-jacobians", "proof-jacobians"]
+
+
+def test_jacobian_proof_passes():
+    ns = _passes(NB03, JACOBIANS)
+    assert ns["grad_W1"].shape == (4, 3)
+
+
+def test_jacobian_proof_catches_a_missing_relu_jacobian():
+    wrong = _edited(NB03, "impl-jacobians", "J_h_a = jacobian(relu, a)", "J_h_a = torch.eye(4, dtype=torch.float64)")
+    _fails(NB03, JACOBIANS, "impl-jacobians", wrong)
+
+
+def test_jacobian_proof_catches_a_model_path_built_from_the_data_path():
+    # dL/dW1 is the outer product of dL/da with the layer's input x, not with the gradient dL/dx.
+    wrong = _edited(NB03, "impl-jacobians", "grad_W1 = (grad_a @ J_a_W1).reshape(4, 3)",
+                    "grad_W1 = torch.outer(grad_a.flatten(), grad_x.flatten())")
+    _fails(NB03, JACOBIANS, "impl-jacobians", wrong)
+
+
+# ---------------------------------------------------------------------------------------------
+# 03 · cross-entropy with the softmax inside the loss
+
+CROSS_ENTROPY = ["setup", "impl-cross-entropy", "proof-cross-entropy"]
+
+CE_SOFTMAX_THEN_LOG = """
+def softmax_then_log_loss(logits, targets):
+    probs = torch.exp(logits) / torch.exp(logits).sum(dim=1, keepdim=True)
+    return -torch.log(probs[torch.arange(len(targets)), targets]).mean()
+
+
+def cross_entropy_from_logits(logits, targets):
+    return softmax_then_log_loss(logits, targets)  # the textbook's first version, renamed
+"""
+
+CE_WITHOUT_MAX_SHIFT = """
+def softmax_then_log_loss(logits, targets):
+    probs = torch.exp(logits) / torch.exp(logits).sum(dim=1, keepdim=True)
+    return -torch.log(probs[torch.arange(len(targets)), targets]).mean()
+
+
+def cross_entropy_from_logits(logits, targets):
+    log_sum_exp = torch.log(torch.exp(logits).sum(dim=1))  # exp(1e4) = inf
+    return (log_sum_exp - logits[torch.arange(len(targets)), targets]).mean()
+"""
+
+
+def test_cross_entropy_proof_passes():
+    _passes(NB03, CROSS_ENTROPY)
+
+
+@pytest.mark.parametrize("wrong", [CE_SOFTMAX_THEN_LOG, CE_WITHOUT_MAX_SHIFT], ids=["softmax-then-log", "no-max-shift"])
+def test_cross_entropy_proof_catches(wrong):
+    _fails(NB03, CROSS_ENTROPY, "impl-cross-entropy", wrong)
+
+
+def test_cross_entropy_proof_catches_forgetting_to_add_the_max_back():
+    wrong = _edited(NB03, "impl-cross-entropy", "m.squeeze(1) + torch.log(", "torch.log(")
+    _fails(NB03, CROSS_ENTROPY, "impl-cross-entropy", wrong)
+
+
+# ---------------------------------------------------------------------------------------------
+# 03 · backpropagation by hand (autograd and gradcheck)
+
+BACKPROP = ["setup", "impl-backprop", "impl-backprop-fn", "proof-backprop"]
+RELU_MASK = "G_A = G_H * (A > 0).to(A.dtype)"
+
+
+def test_backprop_proof_passes():
+    ns = _passes(NB03, BACKPROP)
+    assert set(ns["grads"]) == {"X", "W1", "b1", "W2", "b2"}
+
+
+@pytest.mark.parametrize("old,new", [
+    (RELU_MASK, "G_A = G_H"),  # ReLU' forgotten: gradient flows through inactive units
+    (RELU_MASK, "G_A = G_H * H"),  # ReLU' taken as the activation itself
+    (RELU_MASK, "G_A = G_H * (A < 0).to(A.dtype)"),  # the mask inverted
+    ("/ N  # softmax - onehot", "# softmax - onehot"),  # mean over the batch forgotten
+    ("G_W1 = G_A.T @ X", "G_W1 = (X.T @ G_A).T * 2"),  # a wrong model-path factor
+    ("G_b1 = G_A.sum(dim=0)", "G_b1 = G_A.mean(dim=0)"),  # bias gradient averaged instead of summed
+    ("G_X = G_A @ W1  # data path", "G_X = G_H @ W1  # data path"),  # the data path skips the ReLU
+], ids=["no-relu-derivative", "relu-derivative-is-relu", "inverted-mask", "no-mean", "dW1-doubled",
+        "bias-mean", "data-path-skips-relu"])
+def test_backprop_proof_catches(old, new):
+    wrong = _edited(NB03, "impl-backprop", old, new)
+    _fails(NB03, BACKPROP, "impl-backprop", wrong)
+
+
+def test_backprop_proof_catches_a_transposed_weight_gradient():
+    # (X.T @ G_A) has shape (d, hidden) instead of (hidden, d): the shape assertion names it.
+    wrong = _edited(NB03, "impl-backprop", "G_W1 = G_A.T @ X", "G_W1 = X.T @ G_A")
+    _fails(NB03, BACKPROP, "impl-backprop", wrong)
+
+
+def test_gradcheck_alone_catches_a_wrong_backward():
+    # Even if the autograd comparison were absent, gradcheck (finite differences) rejects a wrong backward.
+    ns = exec_cells(NB03, ["setup", "impl-backprop", "impl-backprop-fn"])
+    torch = ns["torch"]
+    exec(_edited(NB03, "impl-backprop", RELU_MASK, "G_A = G_H"), ns)
+    g = torch.Generator().manual_seed(0)
+    shapes = [(6, 4), (5, 4), (5,), (3, 5), (3,)]
+    inputs = tuple(torch.randn(*s, generator=g, dtype=torch.float64, requires_grad=True) for s in shapes)
+    labels = torch.randint(0, 3, (6,), generator=g)
+    assert not torch.autograd.gradcheck(ns["TwoLayerNetLoss"].apply, (*inputs, labels), eps=1e-6, atol=1e-7,
+                                        raise_exception=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# 03 · He initialisation (needs the MNIST images: a few seconds)
+
+INIT = ["setup", "data", "impl-init", "proof-init"]
+
+
+def test_init_proof_passes():
+    ns = _passes(NB03, INIT)
+    assert ns["measured"].shape == (5, 2)
+
+
+def test_init_proof_catches_a_wrong_he_variance():
+    # Xavier-style std = sqrt(1/n) in place of He's sqrt(2/n): the signal halves at every ReLU layer.
+    wrong = _edited(NB03, "impl-init", 'nn.init.kaiming_normal_(w, nonlinearity="relu")',
+                    'nn.init.normal_(w, std=(1 / w.shape[1]) ** 0.5)')
+    _fails(NB03, INIT, "impl-init", wrong)
+
+
+# ---------------------------------------------------------------------------------------------
+# 04 · early stopping bookkeeping
+
+BEST = ["setup", "impl-best-weights", "proof-best-weights"]
+
+
+def test_best_weights_proof_passes():
+    ns = _passes(NB04, BEST)
+    assert ns["tracker"].epoch == 3
+
+
+def test_best_weights_proof_catches_a_state_dict_kept_by_reference():
+    wrong = _edited(NB04, "impl-best-weights", "copy.deepcopy(model.state_dict())", "model.state_dict()")
+    _fails(NB04, BEST, "impl-best-weights", wrong)
+
+
+def test_best_weights_proof_catches_keeping_the_last_epoch():
+    wrong = _edited(NB04, "impl-best-weights", "if val_loss < self.loss:", "if True:")
+    _fails(NB04, BEST, "impl-best-weights", wrong)
+
+
+# ---------------------------------------------------------------------------------------------
+# 04 · L2 penalty == weight decay
+
+L2 = ["setup", "impl-best-weights", "impl-train", "impl-l2", "proof-l2"]
+
+
+def test_l2_proof_passes():
+    _passes(NB04, L2)
+
+
+@pytest.mark.parametrize("old,new", [
+    ("lam / 2 * sum(", "lam * sum("),  # the gradient of λ‖W‖² is 2λW, not λW
+    ("if name.endswith(\"weight\"))", ")"),  # biases penalised too
+    ("(p**2).sum()", "p.abs().sum()"),  # L1, not L2
+], ids=["no-half", "biases-too", "l1"])
+def test_l2_proof_catches(old, new):
+    wrong = _edited(NB04, "impl-l2", old, new)
+    _fails(NB04, L2, "impl-l2", wrong)
+
+
+# ---------------------------------------------------------------------------------------------
+# 04 · max-norm projection
+
+MAX_NORM = ["setup", "impl-max-norm", "proof-max-norm"]
+
+
+def test_max_norm_proof_passes():
+    _passes(NB04, MAX_NORM)
+
+
+@pytest.mark.parametrize("old,new", [
+    ("layer.weight.norm(dim=1, keepdim=True)", "layer.weight.norm(dim=0, keepdim=True)"),  # columns, not rows
+    ("torch.clamp(c / row_norms, max=1.0)", "c / row_norms"),  # every row pushed onto the sphere
+    ("layer.weight.mul_(torch.clamp(c / row_norms, max=1.0))", "layer.weight.clamp_(-c, c)"),  # per entry
+], ids=["columns", "no-min-1", "elementwise-clip"])
+def test_max_norm_proof_catches(old, new):
+    wrong = _edited(NB04, "impl-max-norm", old, new)
+    _fails(NB04, MAX_NORM, "impl-max-norm", wrong)
+
+
+# ---------------------------------------------------------------------------------------------
+# 04 · inverted dropout
+
+DROPOUT = ["setup", "impl-dropout", "proof-dropout"]
+
+
+def test_dropout_proof_passes():
+    _passes(NB04, DROPOUT)
+
+
+@pytest.mark.parametrize("old,new", [
+    ("return x * keep / (1 - p)", "return x * keep"),  # no rescaling: E[out] = (1 - p) x
+    ("return x * keep / (1 - p)", "return x * keep / p"),  # divides by the wrong probability
+    ("keep = torch.rand(x.shape, generator=generator, device=x.device) >= p",
+     "keep = torch.rand(x.shape, generator=generator, device=x.device) < p"),  # p read as keep_prob (TF)
+    ("if not training or p == 0:", "if p == 0:"),  # still dropping in eval mode
+], ids=["no-rescale", "rescale-by-1/p", "keep-prob-confusion", "drops-in-eval"])
+def test_dropout_proof_catches(old, new):
+    wrong = _edited(NB04, "impl-dropout", old, new)
+    _fails(NB04, DROPOUT, "impl-dropout", wrong)
