@@ -229,7 +229,9 @@ def _compare_arrays(got: np.ndarray, exp: np.ndarray, atol: float, rtol: float) 
         if finite.sum() >= 2:  # all off by the same factor (and not a rounding error)
             ratio = got_f[finite] / exp_f[finite]
             if np.allclose(ratio, ratio.flat[0], rtol=1e-3) and abs(ratio.flat[0] - 1) > 0.01:
-                hint += f"; every value is {_fmt(ratio.flat[0])} x the expected one: a missing normalisation?"
+                factor = float(ratio.flat[0])
+                cause = "a wrong sign?" if abs(factor + 1) < 1e-3 else "a missing normalisation or factor?"
+                hint += f"; every value is {_fmt(factor)} x the expected one: {cause}"
     raise _Mismatch(hint)
 
 

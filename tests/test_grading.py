@@ -188,3 +188,15 @@ def test_failure_summary_lists_every_failed_case(capsys):
     assert [n for n, _, _ in info.value.failures] == [2]
     assert isinstance(info.value, AssertionError)
     assert "one: 2 of 3 cases passed" in capsys.readouterr().out
+
+
+def test_a_result_with_the_wrong_sign_is_called_a_sign_error(capsys):
+    import pytest
+    import torch
+
+    from coursekit.grading import Case, check
+
+    with pytest.raises(AssertionError):
+        check(lambda x: -2 * x, [Case(args=(torch.tensor([1.0, 2.0, 3.0]),), expected=torch.tensor([2.0, 4.0, 6.0]))],
+              name="grad")
+    assert "wrong sign" in capsys.readouterr().out
