@@ -22,7 +22,8 @@ lab: $(STAMP)  ## open JupyterLab on the course
 
 test: $(STAMP)  ## lint, unit tests, and every notebook under nbval in quick mode
 	$(PY) -m ruff check .
-	COURSEKIT_MODE=quick COURSEKIT_LIVE=0 $(PY) -m pytest -n 2 --dist loadfile $(NBVAL) \
+	# Two workers on two cores: one torch thread each, or they oversubscribe the CPU and crawl.
+	OMP_NUM_THREADS=1 COURSEKIT_MODE=quick COURSEKIT_LIVE=0 $(PY) -m pytest -n 2 --dist loadfile $(NBVAL) \
 		tests notebooks solutions $(PYTEST_ARGS)
 
 full: $(STAMP)  ## run every notebook in full mode and write RESULTS.md

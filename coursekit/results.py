@@ -28,8 +28,8 @@ def results_file() -> Path:
     return cache_root() / "results.jsonl"
 
 
-def record(name: str, value: float, unit: str = "", *, seconds: float | None = None) -> dict:
-    """Record a headline figure; returns the row. ``seconds`` defaults to time since start_lesson."""
+def record(name: str, value: float, unit: str = "", *, seconds: float | None = None) -> None:
+    """Record a headline figure (and print it). ``seconds`` defaults to time since start_lesson."""
     from .device import describe_device, pick_device
     from .mode import current_mode, seconds_since_start
 
@@ -48,7 +48,6 @@ def record(name: str, value: float, unit: str = "", *, seconds: float | None = N
     with open(path, "a") as f:
         f.write(json.dumps(row) + "\n")
     print(f"recorded: {name} = {value:g}{(' ' + unit) if unit else ''} ({row['mode']} mode, {row['device']})")
-    return row
 
 
 def read(path: Path) -> list[dict]:

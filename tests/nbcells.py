@@ -8,6 +8,8 @@ and shell lines are skipped.
 
 from __future__ import annotations
 
+import sys
+import types
 from pathlib import Path
 
 import nbformat
@@ -28,7 +30,10 @@ def exec_cells(notebook: str | Path, tags: list[str], replace: dict[str, str] | 
     """
     replace = replace or {}
     nb = nbformat.read(ROOT / notebook, as_version=4)
-    namespace: dict = {"__name__": "__nbcells__"}
+    # A real module object, so that code relying on its module (dataclasses, pickling) works.
+    module = types.ModuleType("__nbcells__")
+    sys.modules[module.__name__] = module
+    namespace = module.__dict__
     found = set()
     for cell in nb.cells:
         if cell.cell_type != "code":
