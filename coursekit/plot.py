@@ -142,6 +142,7 @@ def sheet(data, fmt: str = "{:.2f}", cmap: str = "RdBu_r", vmin=None, vmax=None,
         vmax = hi if vmax is None else vmax
     styler = (df.style.format(fmt, na_rep="")
               .background_gradient(cmap=cmap, vmin=vmin, vmax=vmax, axis=None)
+              .highlight_null(color="white")  # the colormap would paint NaN black
               .set_properties(**{"font-size": font_size, "text-align": "center", "padding": "1px 3px"}))
     if caption:
         styler = styler.set_caption(caption)

@@ -80,6 +80,8 @@ def test_sheet_shows_values_shades_cells_and_leaves_blanks_blank():
     html = ck.sheet(df, fmt="{:.1f}").to_html()
     assert "3.5" in html and "-2.0" in html and "nan" not in html.lower()
     assert html.count("background-color") >= 3
+    blank_cell_style = ck.sheet(df)._compute().ctx[(0, 1)]
+    assert ("background-color", "white") in blank_cell_style, "a blank cell must not be painted"
 
 
 def test_live_plot_leaves_one_figure_headless():
