@@ -27,7 +27,7 @@ test: $(STAMP)  ## lint, unit tests, and every notebook under nbval in quick mod
 		tests notebooks solutions $(PYTEST_ARGS)
 
 full: $(STAMP)  ## run every notebook in full mode and write RESULTS.md
-	COURSEKIT_MODE=full $(PY) -m coursekit.results run notebooks/*.ipynb --table RESULTS.md
+	COURSEKIT_MODE=full $(PY) -m coursekit.full notebooks/*.ipynb --table RESULTS.md
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

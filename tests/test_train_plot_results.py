@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 import coursekit as ck
-from coursekit import results, train
+from coursekit import full, train
 
 matplotlib.use("Agg")
 
@@ -109,7 +109,7 @@ def test_make_full_runner_executes_notebooks_and_tabulates_their_figures(tmp_cac
         nbformat.write(book, tmp_cache / name)
     monkeypatch.setenv("COURSEKIT_MODE", "quick")  # the runner keeps a mode the caller set
     table_path = tmp_cache / "RESULTS.md"
-    code = results.main(["run", str(tmp_cache / "01_toy.ipynb"), str(tmp_cache / "02_broken.ipynb"),
+    code = full.main([str(tmp_cache / "01_toy.ipynb"), str(tmp_cache / "02_broken.ipynb"),
                          "--table", str(table_path), "--jsonl", str(tmp_cache / "rows.jsonl")])
     assert code == 1, "a failing notebook makes `make full` fail"
     text = table_path.read_text()
