@@ -78,7 +78,11 @@ def evaluate(model: nn.Module, data, loss_fn: Callable = F.cross_entropy, metric
 
 
 class History:
-    """What ``fit`` saw: per-step training loss and per-epoch metrics (``.epochs`` as a DataFrame)."""
+    """What ``fit`` saw: per-step training loss and per-epoch metrics (``.epochs`` as a DataFrame).
+
+    Each epoch's row has ``train_loss``, the ``val_*`` metrics, ``train_seconds`` (cumulative time
+    spent in training steps) and ``seconds`` (cumulative wall time, validation included).
+    """
 
     def __init__(self):
         self.steps: list[float] = []
@@ -114,9 +118,11 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
     batches = _batches(train, batch_size, device, shuffle=True)
     step = 0
     start = time.perf_counter()
+    train_seconds = 0.0  # the training steps alone, without the validation passes
     for epoch in range(1, epochs + 1):
         model.train()
         running, seen = 0.0, 0
+        epoch_start = time.perf_counter()
         bar = tqdm(batches, desc=f"epoch {epoch}/{epochs}", leave=False, disable=not progress)
         for inputs, targets in bar:
             inputs, targets = inputs.to(device, non_blocking=True), targets.to(device, non_blocking=True)
@@ -133,14 +139,18 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
             seen += len(targets)
             if live is not None and step % 10 == 0:
                 live.log(step, train_loss=value)
-        row = {"epoch": epoch, "train_loss": running / seen, "seconds": time.perf_counter() - start}
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)  # GPU work is asynchronous: wait before reading the clock
+        train_seconds += time.perf_counter() - epoch_start
+        row = {"epoch": epoch, "train_loss": running / seen, "train_seconds": train_seconds,
+               "seconds": time.perf_counter() - start}
         if val is not None:
             row.update({f"val_{k}": v for k, v in evaluate(model, val, loss_fn, metrics, device=device).items()})
         history.epoch_rows.append(row)
         if live is not None:
             live.log(step, **{k: v for k, v in row.items() if k.startswith("val_")})
         if progress:
-            shown = ", ".join(f"{k} {v:.4f}" for k, v in row.items() if k not in ("epoch", "seconds"))
+            shown = ", ".join(f"{k} {v:.4f}" for k, v in row.items() if not k.endswith(("epoch", "seconds")))
             print(f"epoch {epoch}: {shown} ({row['seconds']:.1f} s)")
     if live is not None:
         live.close()

@@ -49,6 +49,7 @@ def test_fit_learns_a_separable_problem_and_keeps_history():
     assert history["val_acc"][-1] > 0.95
     assert history.epochs["train_loss"].iloc[-1] < history.epochs["train_loss"].iloc[0]
     assert len(history.steps) == 5 * 13
+    assert 0 < history["train_seconds"][-1] <= history["seconds"][-1]
     assert ck.evaluate(model, blobs(seed=1))["acc"] == pytest.approx(history["val_acc"][-1])
 
 
