@@ -346,6 +346,17 @@ MNIST = Dataset(
 
 _ML_TERMS = ("GroupLens research licence: cite Harper & Konstan (2015); no redistribution or "
              "commercial use without permission; see the README in the download")
+
+
+def _grouplens(name: str, files: dict[str, str], homepage: str, zip_stem: str | None = None) -> Dataset:
+    """A MovieLens edition: one GroupLens zip whose members sit in a folder named like the zip."""
+    stem, folder = zip_stem or name, f"movielens/{name}"
+    return Dataset(name=name, cache_dir=folder, mirror_dir=folder, files=dict(files),
+                   sources=(Source(f"https://files.grouplens.org/datasets/movielens/{stem}.zip", f"{stem}.zip",
+                                   members={f"{stem}/{f}": f for f in files}),),
+                   homepage=homepage, terms=_ML_TERMS)
+
+
 _ML100K = {
     "u.data": "06416e597f82b7342361e41163890c81036900f418ad91315590814211dca490",
     "u.item": "553841ebc7de3a0fd0d6b62a204ea30c1e651aacfb2814c7a6584ac52f2c5701",
@@ -353,16 +364,8 @@ _ML100K = {
     "u.genre": "9757e0d3e6b298159a80dd48eaf938114690e911e39af97a76949ef1663610bb",
     "README": "4883b8cf340ed0059971b33f56ad3adc88a40792108ebca3d24aafc4c82e8b52",
 }
-ML_100K = Dataset(
-    name="ml-100k",
-    cache_dir="movielens/ml-100k",
-    mirror_dir="movielens/ml-100k",
-    files=dict(_ML100K),
-    sources=(Source("https://files.grouplens.org/datasets/movielens/ml-100k.zip", "ml-100k.zip",
-                    members={f"ml-100k/{f}": f for f in _ML100K}),),
-    homepage="https://grouplens.org/datasets/movielens/100k/",
-    terms=_ML_TERMS,
-)
+ML_100K = _grouplens("ml-100k", _ML100K, "https://grouplens.org/datasets/movielens/100k/")
+
 _MLSMALL = {
     "ratings.csv": "aa289ca83157595d0df6aea1be6a4ded676ddc4385472e8313a8ed9805352646",
     "movies.csv": "5a5f32dd9bb3797b8e728a1b98958789d2b13f294a69fdfbc5727f8a9611aa07",
@@ -370,16 +373,7 @@ _MLSMALL = {
     "links.csv": "97ad18e4e56a09363c65676b6cb3482ce3e2cea2372a24620c1599c843325f31",
     "README.txt": "63d22ac138e80fae37021797ed8e1b9424b5239dc576a137422adf783ae3f404",
 }
-ML_LATEST_SMALL = Dataset(
-    name="ml-latest-small",
-    cache_dir="movielens/ml-latest-small",
-    mirror_dir="movielens/ml-latest-small",
-    files=dict(_MLSMALL),
-    sources=(Source("https://files.grouplens.org/datasets/movielens/ml-latest-small.zip",
-                    "ml-latest-small.zip", members={f"ml-latest-small/{f}": f for f in _MLSMALL}),),
-    homepage="https://grouplens.org/datasets/movielens/latest/",
-    terms=_ML_TERMS,
-)
+ML_LATEST_SMALL = _grouplens("ml-latest-small", _MLSMALL, "https://grouplens.org/datasets/movielens/latest/")
 
 _MLSMALL_2016 = {
     "ratings.csv": "821795331fd974bbe7a8416f2a7eec2b548a485dedb47a073580b0a9a8a0a8d2",
@@ -391,16 +385,9 @@ _MLSMALL_2016 = {
 # The 2016-10-17 edition (100,004 ratings, 671 users) that fast.ai's 2017 lesson used. GroupLens
 # replaced it in 2018 at the same URL, so a download now gets the newer edition, fails the
 # checksums, and ends in the clear error; a mirror (or a saved copy placed in the cache) works.
-ML_LATEST_SMALL_2016 = Dataset(
-    name="ml-latest-small-2016",
-    cache_dir="movielens/ml-latest-small-2016",
-    mirror_dir="movielens/ml-latest-small-2016",
-    files=dict(_MLSMALL_2016),
-    sources=(Source("https://files.grouplens.org/datasets/movielens/ml-latest-small.zip",
-                    "ml-latest-small.zip", members={f"ml-latest-small/{f}": f for f in _MLSMALL_2016}),),
-    homepage="https://grouplens.org/datasets/movielens/latest/ (2016 edition, no longer served)",
-    terms=_ML_TERMS,
-)
+ML_LATEST_SMALL_2016 = _grouplens(
+    "ml-latest-small-2016", _MLSMALL_2016,
+    "https://grouplens.org/datasets/movielens/latest/ (2016 edition, no longer served)", zip_stem="ml-latest-small")
 
 _PTB = {
     "ptb.train.txt": "fcea919f6cf83f35d4d00c6cbf08040d13d4155226340912e2fef9c9c4102cbf",
