@@ -22,6 +22,13 @@ def tagged_sources(notebook: str | Path, tag: str) -> list[str]:
     return [c.source for c in nb.cells if c.cell_type == "code" and tag in c.metadata.get("tags", [])]
 
 
+def edited_cell(notebook: str | Path, tag: str, old: str, new: str) -> str:
+    """The source of the one cell tagged ``tag`` with ``old`` replaced by ``new`` (which must occur)."""
+    (source,) = tagged_sources(notebook, tag)
+    assert old in source, f"{notebook}[{tag}] no longer contains {old!r}: update this test"
+    return source.replace(old, new)
+
+
 def exec_cells(notebook: str | Path, tags: list[str], replace: dict[str, str] | None = None) -> dict:
     """Execute the code cells carrying any of ``tags`` (in notebook order); return the namespace.
 

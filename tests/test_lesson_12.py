@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tests.nbcells import exec_cells, tagged_sources
+from tests.nbcells import edited_cell, exec_cells
 
 NB = "notebooks/12_collaborative_filtering.ipynb"
 
@@ -33,10 +33,7 @@ def quick_mode_and_threads(monkeypatch):
 
 
 def _edited(tag: str, old: str, new: str) -> str:
-    """The source of the cell tagged ``tag`` with ``old`` replaced by ``new`` (which must occur)."""
-    (source,) = tagged_sources(NB, tag)
-    assert old in source, f"{NB}[{tag}] no longer contains {old!r}: update this test"
-    return source.replace(old, new)
+    return edited_cell(NB, tag, old, new)
 
 
 # ---------------------------------------------------------------------------------------------

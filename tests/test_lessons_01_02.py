@@ -8,17 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.nbcells import exec_cells, tagged_sources
+from tests.nbcells import edited_cell, exec_cells
 
 NB01 = "notebooks/01_neurons_and_activations.ipynb"
 NB02 = "notebooks/02_gradient_descent.ipynb"
-
-
-def _edited(notebook: str, tag: str, old: str, new: str) -> str:
-    """The source of the cell tagged ``tag`` with ``old`` replaced by ``new`` (which must occur)."""
-    (source,) = tagged_sources(notebook, tag)
-    assert old in source, f"{notebook}[{tag}] no longer contains {old!r}: update this test"
-    return source.replace(old, new)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,13 +93,13 @@ def test_collapse_proof_passes():
 
 @pytest.mark.parametrize("nonlinearity", ["nn.ReLU()", "nn.Tanh()", "nn.Sigmoid()"])
 def test_collapse_proof_fails_with_a_nonlinearity_between_the_layers(nonlinearity):
-    wrong = _edited(NB01, "impl-stack", "nn.Sequential(first, second)", f"nn.Sequential(first, {nonlinearity}, second)")
+    wrong = edited_cell(NB01, "impl-stack", "nn.Sequential(first, second)", f"nn.Sequential(first, {nonlinearity}, second)")
     with pytest.raises(AssertionError):
         exec_cells(NB01, ["setup", "impl-stack", "impl-collapse", "proof-collapse"], replace={"impl-stack": wrong})
 
 
 def test_collapse_proof_catches_a_wrong_composition():
-    wrong = _edited(NB01, "impl-collapse", "second.weight @ first.bias + second.bias", "first.bias.sum() + second.bias")
+    wrong = edited_cell(NB01, "impl-collapse", "second.weight @ first.bias + second.bias", "first.bias.sum() + second.bias")
     with pytest.raises(AssertionError):
         exec_cells(NB01, ["setup", "impl-stack", "impl-collapse", "proof-collapse"], replace={"impl-collapse": wrong})
 
@@ -122,14 +115,14 @@ def test_activation_proof_passes():
     ("alpha * torch.expm1(torch.clamp(z, max=0))", "alpha * torch.exp(torch.clamp(z, max=0))"),  # ELU off by alpha
 ], ids=["sigmoid-derivative", "tanh-derivative", "elu-derivative", "elu-function"])
 def test_activation_proof_catches(old, new):
-    wrong = _edited(NB01, "impl-activations", old, new)
+    wrong = edited_cell(NB01, "impl-activations", old, new)
     with pytest.raises(AssertionError):
         exec_cells(NB01, ["setup", "impl-activations", "proof-activations"], replace={"impl-activations": wrong})
 
 
 def test_perceptron_proof_passes_and_catches_a_rule_that_never_learns():
     exec_cells(NB01, ["setup", "data-perceptron", "impl-perceptron", "proof-perceptron"])
-    wrong = _edited(NB01, "impl-perceptron", "w, b = w + y_i * x_i, b + y_i", "w, b = w - y_i * x_i, b - y_i")
+    wrong = edited_cell(NB01, "impl-perceptron", "w, b = w + y_i * x_i, b + y_i", "w, b = w - y_i * x_i, b - y_i")
     with pytest.raises(AssertionError):
         exec_cells(NB01, ["setup", "data-perceptron", "impl-perceptron", "proof-perceptron"],
                    replace={"impl-perceptron": wrong})
@@ -151,7 +144,7 @@ def test_gradient_proof_passes():
     ("return -(residual @ X) / X.shape[0]", "return -2 * (residual @ X) / X.shape[0]"),  # the 1/2 forgotten
 ], ids=["sign", "sum-not-mean", "factor-2"])
 def test_gradient_proof_catches(old, new):
-    wrong = _edited(NB02, "impl-gradient", old, new)
+    wrong = edited_cell(NB02, "impl-gradient", old, new)
     with pytest.raises(AssertionError):
         exec_cells(NB02, [*CELLS_02, "proof-gradient"], replace={"impl-gradient": wrong})
 
@@ -168,6 +161,6 @@ def test_lr_threshold_proof_passes():
     "eigenvalues.max() / 2",
 ], ids=["lambda-min", "trace", "twice", "half"])
 def test_lr_threshold_proof_catches_a_wrong_lambda_max(wrong_lambda):
-    wrong = _edited(NB02, "impl-lambda-max", "lambda_max = eigenvalues.max()", f"lambda_max = {wrong_lambda}")
+    wrong = edited_cell(NB02, "impl-lambda-max", "lambda_max = eigenvalues.max()", f"lambda_max = {wrong_lambda}")
     with pytest.raises(AssertionError):
         exec_cells(NB02, [*CELLS_02, "impl-lambda-max", "proof-lr-threshold"], replace={"impl-lambda-max": wrong})

@@ -8,17 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.nbcells import exec_cells, tagged_sources
+from tests.nbcells import edited_cell, exec_cells
 
 NB03 = "notebooks/03_backprop_and_mnist.ipynb"
 NB04 = "notebooks/04_overfitting_and_regularisation.ipynb"
-
-
-def _edited(notebook: str, tag: str, old: str, new: str) -> str:
-    """The source of the cell tagged ``tag`` with ``old`` replaced by ``new`` (which must occur)."""
-    (source,) = tagged_sources(notebook, tag)
-    assert old in source, f"{notebook}[{tag}] no longer contains {old!r}: update this test"
-    return source.replace(old, new)
 
 
 def _passes(notebook: str, tags: list[str]) -> dict:
@@ -42,13 +35,13 @@ def test_jacobian_proof_passes():
 
 
 def test_jacobian_proof_catches_a_missing_relu_jacobian():
-    wrong = _edited(NB03, "impl-jacobians", "J_h_a = jacobian(relu, a)", "J_h_a = torch.eye(4, dtype=torch.float64)")
+    wrong = edited_cell(NB03, "impl-jacobians", "J_h_a = jacobian(relu, a)", "J_h_a = torch.eye(4, dtype=torch.float64)")
     _fails(NB03, JACOBIANS, "impl-jacobians", wrong)
 
 
 def test_jacobian_proof_catches_a_model_path_built_from_the_data_path():
     # dL/dW1 is the outer product of dL/da with the layer's input x, not with the gradient dL/dx.
-    wrong = _edited(NB03, "impl-jacobians", "grad_W1 = (grad_a @ J_a_W1).reshape(4, 3)",
+    wrong = edited_cell(NB03, "impl-jacobians", "grad_W1 = (grad_a @ J_a_W1).reshape(4, 3)",
                     "grad_W1 = torch.outer(grad_a.flatten(), grad_x.flatten())")
     _fails(NB03, JACOBIANS, "impl-jacobians", wrong)
 
@@ -90,7 +83,7 @@ def test_cross_entropy_proof_catches(wrong):
 
 
 def test_cross_entropy_proof_catches_forgetting_to_add_the_max_back():
-    wrong = _edited(NB03, "impl-cross-entropy", "m.squeeze(1) + torch.log(", "torch.log(")
+    wrong = edited_cell(NB03, "impl-cross-entropy", "m.squeeze(1) + torch.log(", "torch.log(")
     _fails(NB03, CROSS_ENTROPY, "impl-cross-entropy", wrong)
 
 
@@ -117,13 +110,13 @@ def test_backprop_proof_passes():
 ], ids=["no-relu-derivative", "relu-derivative-is-relu", "inverted-mask", "no-mean", "dW1-doubled",
         "bias-mean", "data-path-skips-relu"])
 def test_backprop_proof_catches(old, new):
-    wrong = _edited(NB03, "impl-backprop", old, new)
+    wrong = edited_cell(NB03, "impl-backprop", old, new)
     _fails(NB03, BACKPROP, "impl-backprop", wrong)
 
 
 def test_backprop_proof_catches_a_transposed_weight_gradient():
     # (X.T @ G_A) has shape (d, hidden) instead of (hidden, d): the shape assertion names it.
-    wrong = _edited(NB03, "impl-backprop", "G_W1 = G_A.T @ X", "G_W1 = X.T @ G_A")
+    wrong = edited_cell(NB03, "impl-backprop", "G_W1 = G_A.T @ X", "G_W1 = X.T @ G_A")
     _fails(NB03, BACKPROP, "impl-backprop", wrong)
 
 
@@ -131,7 +124,7 @@ def test_gradcheck_alone_catches_a_wrong_backward():
     # Even if the autograd comparison were absent, gradcheck (finite differences) rejects a wrong backward.
     ns = exec_cells(NB03, ["setup", "impl-backprop", "impl-backprop-fn"])
     torch = ns["torch"]
-    exec(_edited(NB03, "impl-backprop", RELU_MASK, "G_A = G_H"), ns)
+    exec(edited_cell(NB03, "impl-backprop", RELU_MASK, "G_A = G_H"), ns)
     g = torch.Generator().manual_seed(0)
     shapes = [(6, 4), (5, 4), (5,), (3, 5), (3,)]
     inputs = tuple(torch.randn(*s, generator=g, dtype=torch.float64, requires_grad=True) for s in shapes)
@@ -153,7 +146,7 @@ def test_init_proof_passes():
 
 def test_init_proof_catches_a_wrong_he_variance():
     # Xavier-style std = sqrt(1/n) in place of He's sqrt(2/n): the signal halves at every ReLU layer.
-    wrong = _edited(NB03, "impl-init", 'nn.init.kaiming_normal_(w, nonlinearity="relu")',
+    wrong = edited_cell(NB03, "impl-init", 'nn.init.kaiming_normal_(w, nonlinearity="relu")',
                     'nn.init.normal_(w, std=(1 / w.shape[1]) ** 0.5)')
     _fails(NB03, INIT, "impl-init", wrong)
 
@@ -170,12 +163,12 @@ def test_best_weights_proof_passes():
 
 
 def test_best_weights_proof_catches_a_state_dict_kept_by_reference():
-    wrong = _edited(NB04, "impl-best-weights", "copy.deepcopy(model.state_dict())", "model.state_dict()")
+    wrong = edited_cell(NB04, "impl-best-weights", "copy.deepcopy(model.state_dict())", "model.state_dict()")
     _fails(NB04, BEST, "impl-best-weights", wrong)
 
 
 def test_best_weights_proof_catches_keeping_the_last_epoch():
-    wrong = _edited(NB04, "impl-best-weights", "if val_loss < self.loss:", "if True:")
+    wrong = edited_cell(NB04, "impl-best-weights", "if val_loss < self.loss:", "if True:")
     _fails(NB04, BEST, "impl-best-weights", wrong)
 
 
@@ -195,7 +188,7 @@ def test_l2_proof_passes():
     ("(p**2).sum()", "p.abs().sum()"),  # L1, not L2
 ], ids=["no-half", "biases-too", "l1"])
 def test_l2_proof_catches(old, new):
-    wrong = _edited(NB04, "impl-l2", old, new)
+    wrong = edited_cell(NB04, "impl-l2", old, new)
     _fails(NB04, L2, "impl-l2", wrong)
 
 
@@ -215,7 +208,7 @@ def test_max_norm_proof_passes():
     ("layer.weight.mul_(torch.clamp(c / row_norms, max=1.0))", "layer.weight.clamp_(-c, c)"),  # per entry
 ], ids=["columns", "no-min-1", "elementwise-clip"])
 def test_max_norm_proof_catches(old, new):
-    wrong = _edited(NB04, "impl-max-norm", old, new)
+    wrong = edited_cell(NB04, "impl-max-norm", old, new)
     _fails(NB04, MAX_NORM, "impl-max-norm", wrong)
 
 
@@ -237,5 +230,5 @@ def test_dropout_proof_passes():
     ("if not training or p == 0:", "if p == 0:"),  # still dropping in eval mode
 ], ids=["no-rescale", "rescale-by-1/p", "keep-prob-confusion", "drops-in-eval"])
 def test_dropout_proof_catches(old, new):
-    wrong = _edited(NB04, "impl-dropout", old, new)
+    wrong = edited_cell(NB04, "impl-dropout", old, new)
     _fails(NB04, DROPOUT, "impl-dropout", wrong)

@@ -8,17 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.nbcells import exec_cells, tagged_sources
+from tests.nbcells import edited_cell, exec_cells
 
 NB05 = "notebooks/05_convolution_by_hand.ipynb"
 NB06 = "notebooks/06_pooling_dense_and_mnist_cnn.ipynb"
-
-
-def _edited(notebook: str, tag: str, old: str, new: str) -> str:
-    """The source of the cell tagged ``tag`` with ``old`` replaced by ``new`` (which must occur)."""
-    (source,) = tagged_sources(notebook, tag)
-    assert old in source, f"{notebook}[{tag}] no longer contains {old!r}: update this test"
-    return source.replace(old, new)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -48,7 +41,7 @@ def test_conv_proof_passes():
     ("+ (0.0 if bias is None else bias[o])", ""),
 ], ids=["flipped-kernel", "padded-one-side", "no-padding", "stride-ignored", "transposed-window", "no-bias"])
 def test_conv_proof_catches_wrong_loops(old, new):
-    wrong = _edited(NB05, "impl-conv-loops", old, new)
+    wrong = edited_cell(NB05, "impl-conv-loops", old, new)
     with pytest.raises(AssertionError):
         exec_cells(NB05, CONV_CELLS, replace={"impl-conv-loops": wrong})
 
@@ -63,7 +56,7 @@ def test_conv_proof_catches_wrong_loops(old, new):
      "np.pad(x, ((0, 0), (0, 0), (0, 2 * padding), (0, 2 * padding)))"),
 ], ids=["column-order", "stride-ignored", "padded-one-side"])
 def test_conv_proof_catches_wrong_im2col(old, new):
-    wrong = _edited(NB05, "impl-im2col", old, new)
+    wrong = edited_cell(NB05, "impl-im2col", old, new)
     with pytest.raises(AssertionError):
         exec_cells(NB05, CONV_CELLS, replace={"impl-im2col": wrong})
 
@@ -83,7 +76,7 @@ def test_output_size_proof_passes():
     "(n + 2 * padding - f + 1) // stride",  # plausible-looking, right only for stride 1
 ], ids=["padding-once", "no-floor", "ceil", "off-by-one"])
 def test_output_size_proof_catches(wrong):
-    source = _edited(NB05, "impl-output-size", "(n + 2 * padding - f) // stride + 1", wrong)
+    source = edited_cell(NB05, "impl-output-size", "(n + 2 * padding - f) // stride + 1", wrong)
     with pytest.raises(AssertionError):
         exec_cells(NB05, SIZE_CELLS, replace={"impl-output-size": source})
 
@@ -107,13 +100,13 @@ def test_pool_proof_passes():
      "x[c, i * stride:i * stride + stride, j * stride:j * stride + stride]"),
 ], ids=["average", "overlapping-default", "ceil-mode", "window-of-stride"])
 def test_pool_proof_catches(old, new):
-    wrong = _edited(NB06, "impl-pool", old, new)
+    wrong = edited_cell(NB06, "impl-pool", old, new)
     with pytest.raises(AssertionError):
         exec_cells(NB06, POOL_CELLS, replace={"impl-pool": wrong})
 
 
 def test_pool_proof_catches_a_reshape_pool_that_mixes_rows_and_columns():
-    wrong = _edited(NB06, "impl-pool", "reshape(channels, h_out, k, w_out, k)", "reshape(channels, h_out, w_out, k, k)")
+    wrong = edited_cell(NB06, "impl-pool", "reshape(channels, h_out, k, w_out, k)", "reshape(channels, h_out, w_out, k, k)")
     with pytest.raises(AssertionError):
         exec_cells(NB06, POOL_CELLS, replace={"impl-pool": wrong})
 
@@ -140,7 +133,7 @@ def test_forward_proof_passes():
     ("impl-conv", "np.sum(window * weight[o])", "np.sum(window * weight[o][:, ::-1, ::-1])"),
 ], ids=["flatten-order", "missing-relu", "shared-dense-matrix", "channels-summed-first", "flipped-kernel"])
 def test_forward_proof_catches(tag, old, new):
-    wrong = _edited(NB06, tag, old, new)
+    wrong = edited_cell(NB06, tag, old, new)
     with pytest.raises(AssertionError):
         exec_cells(NB06, FORWARD_CELLS, replace={tag: wrong})
 
@@ -151,7 +144,7 @@ INVARIANCE_CELLS = ["setup", "impl-conv", "data", "invariance", "proof-invarianc
 def test_invariance_proof_passes_and_fails_without_pooling():
     ns = exec_cells(NB06, INVARIANCE_CELLS)
     assert ns["changes"][1] < ns["changes"][0]
-    no_pooling = _edited(NB06, "invariance",
+    no_pooling = edited_cell(NB06, "invariance",
                          "relative_change(F.max_pool2d(maps, k), F.max_pool2d(maps_shifted, k))",
                          "relative_change(maps, maps_shifted)")
     with pytest.raises(AssertionError):
@@ -160,7 +153,7 @@ def test_invariance_proof_passes_and_fails_without_pooling():
 
 def test_parameter_count_proof_passes_and_catches_a_different_network():
     exec_cells(NB06, ["setup", "proof-params"])
-    wrong = _edited(NB06, "proof-params", "nn.Conv2d(32, 64, kernel_size=5, padding=2)",
+    wrong = edited_cell(NB06, "proof-params", "nn.Conv2d(32, 64, kernel_size=5, padding=2)",
                     "nn.Conv2d(32, 64, kernel_size=3, padding=1)")
     with pytest.raises(AssertionError):
         exec_cells(NB06, ["setup", "proof-params"], replace={"proof-params": wrong})
