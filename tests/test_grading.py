@@ -7,6 +7,7 @@ import time
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from coursekit.grading import Case, CheckFailed, check
 
@@ -200,3 +201,214 @@ def test_a_result_with_the_wrong_sign_is_called_a_sign_error(capsys):
         check(lambda x: -2 * x, [Case(args=(torch.tensor([1.0, 2.0, 3.0]),), expected=torch.tensor([2.0, 4.0, 6.0]))],
               name="grad")
     assert "wrong sign" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------------------------
+# second edition: credit per case, hints that name the bug, banned calls, seeded functions
+
+
+def test_credit_is_per_case_and_printed(capsys):
+    cases = [Case(expected=1, note=str(i)) for i in range(4)] + [Case(expected=2, note="last")]
+    with pytest.raises(CheckFailed) as info:
+        check(lambda: 1, cases, name="one")
+    assert info.value.fraction == pytest.approx(0.8)
+    assert "one: 4 of 5 cases passed - 80 % of the part" in capsys.readouterr().out
+
+
+def test_weights_set_each_case_share_of_the_part(capsys):
+    cases = [Case(expected=1, weight=3, note="the heart of the part"), Case(expected=2, note="a detail")]
+    with pytest.raises(CheckFailed) as info:
+        check(lambda: 1, cases, name="one")
+    assert info.value.fraction == pytest.approx(0.75)
+    out = capsys.readouterr().out
+    assert "(weight 3 of 4) - 75 % of the part" in out and "[weight 3]" in out
+
+
+def test_a_failing_check_shows_its_message_once_in_ipython():
+    """IPython renders CheckFailed as one line: the cases printed above are not repeated."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    shell = InteractiveShell.instance()
+    shell.run_cell("from coursekit.grading import Case, check")
+    with capture_output() as captured:
+        shell.run_cell("check(lambda: 1, [Case(expected=2, note='needs two')], name='two')")
+    text = captured.stdout + captured.stderr
+    assert text.count("wrong value: expected 2, got 1") == 1, text
+    assert "Traceback" not in text and "CheckFailed: two earns 0 % of this part" in text
+
+
+LOGITS = torch.tensor([1.0, 2.0, 3.0])
+
+
+def test_a_constant_offset_is_named_as_an_offset(capsys):
+    """Log-sum-exp without `+ m`: every value is off by m, which is not a factor."""
+    def log_softmax_without_m(x):
+        m = x.amax(dim=-1, keepdim=True)
+        return x - (x - m).exp().sum(dim=-1, keepdim=True).log()
+
+    seen = fails_with(log_softmax_without_m, [Case(args=(LOGITS,), expected=torch.log_softmax(LOGITS, -1))],
+                      capsys)
+    assert "off by the same amount, +3" in seen and " x the expected" not in seen
+    batch = torch.tensor([[1.0, 2.0, 3.0], [10.0, 0.0, 5.0]])
+    seen = fails_with(log_softmax_without_m, [Case(args=(batch,), expected=torch.log_softmax(batch, -1))],
+                      capsys)
+    assert "the same along dim 1" in seen and "maximum you subtracted" in seen
+
+
+def test_no_ratio_is_built_from_zeros(capsys):
+    """Probabilities returned for log-probabilities: said so, never '-0 x the expected one'."""
+    big = torch.tensor([1e4, 0.0, -1e4])
+    seen = fails_with(lambda x: torch.softmax(x, -1),
+                      [Case(args=(big,), expected=torch.tensor([0.0, -1e4, -2e4])),
+                       Case(args=(LOGITS,), expected=torch.log_softmax(LOGITS, -1))], capsys)
+    assert "-0 x" not in seen and "0 x the expected" not in seen
+    fail_lines = [line for line in seen.splitlines() if line.startswith("  FAIL")]
+    assert len(fail_lines) == 2
+    assert all("probabilities where log-probabilities are asked for" in line for line in fail_lines)
+
+
+def test_a_softmax_over_the_wrong_dim_gets_a_wrong_dim_hint(capsys):
+    x = torch.randn(4, 5, generator=torch.Generator().manual_seed(0))
+    seen = fails_with(lambda x: torch.softmax(x, 0), [Case(args=(x,), expected=torch.softmax(x, -1))], capsys)
+    assert "sums to 1 along dim 0, the expected one along dim 1" in seen and "wrong dim" in seen
+
+
+def test_a_sum_over_the_wrong_dim_gets_a_wrong_dim_hint(capsys):
+    x = torch.randn(4, 5, generator=torch.Generator().manual_seed(0))
+    seen = fails_with(lambda x: x.sum(dim=0), [Case(args=(x,), expected=x.sum(dim=1))], capsys)
+    assert "reduced over dim 0" in seen and "over dim 1: the wrong dim?" in seen
+
+
+def test_a_missing_keepdim_that_breaks_broadcasting_gets_the_keepdim_hint(capsys):
+    def softmax_without_keepdim(x):
+        exps = (x - x.amax(dim=-1)).exp()
+        return exps / exps.sum(dim=-1)
+
+    x = torch.randn(4, 5, generator=torch.Generator().manual_seed(0))
+    seen = fails_with(softmax_without_keepdim, [Case(args=(x,), expected=torch.softmax(x, -1))], capsys)
+    assert "your code raised RuntimeError" in seen and "keepdim=True" in seen
+
+
+def test_a_sum_where_a_mean_is_asked_for_is_named(capsys):
+    logits, targets = torch.randn(3, 10, generator=torch.Generator().manual_seed(0)), torch.tensor([0, 4, 9])
+    seen = fails_with(lambda z, y: F.cross_entropy(z, y, reduction="sum"),
+                      [Case(args=(logits, targets), expected=F.cross_entropy(logits, targets))], capsys)
+    assert "3 x the expected one" in seen and "a sum where a mean is asked for" in seen
+    seen = fails_with(lambda z, y: F.cross_entropy(z, y),
+                      [Case(args=(logits, targets), expected=F.cross_entropy(logits, targets, reduction="sum"))],
+                      capsys)
+    assert "a mean where a sum is asked for" in seen
+
+
+# --- banned functions: every name of CHECK_API.md's list, reached directly, by alias, through modules
+
+G = torch.Generator().manual_seed(0)
+IMG, FILTERS = torch.randn(1, 1, 6, 6, generator=G), torch.randn(2, 1, 3, 3, generator=G)
+SEQ = torch.randn(2, 3, 4, generator=G)
+
+
+def _all_reduce(t):
+    import torch.distributed as dist
+    try:
+        dist.all_reduce(t)  # no process group here: raises after the call was seen
+    except (RuntimeError, ValueError):
+        pass
+    return torch.zeros(1)
+
+
+def _uses_backward(x):
+    x = x.clone().requires_grad_(True)
+    (x ** 2).sum().backward()
+    return x.grad
+
+
+BANNED_USES = {
+    "torch.nn.functional.conv2d": lambda: F.conv2d(IMG, FILTERS),
+    "torch.nn.functional.max_pool2d": lambda: F.max_pool2d(IMG, 2),
+    "torch.nn.functional.conv_transpose2d": lambda: F.conv_transpose2d(IMG, FILTERS.transpose(0, 1)),
+    "torch.softmax": lambda: torch.softmax(IMG, -1),
+    "torch.nn.functional.softmax": lambda: F.softmax(IMG, -1),
+    "torch.Tensor.softmax": lambda: IMG.softmax(-1),
+    "torch.nn.functional.cross_entropy": lambda: F.cross_entropy(IMG.flatten(1), torch.tensor([3])),
+    "torch.nn.functional.scaled_dot_product_attention": lambda: F.scaled_dot_product_attention(SEQ, SEQ, SEQ),
+    "torch.nn.MultiheadAttention": lambda: torch.nn.MultiheadAttention(4, 1)(SEQ, SEQ, SEQ)[0],
+    "torch.nn.LSTMCell": lambda: torch.nn.LSTMCell(4, 2)(SEQ[0])[0],
+    "torch.Tensor.backward": lambda: _uses_backward(IMG),
+    "torch.autograd.grad": lambda: torch.autograd.grad((IMG.clone().requires_grad_(True) ** 2).sum(),
+                                                       IMG.clone().requires_grad_(True), allow_unused=True),
+    "torch.distributed.all_reduce": lambda: _all_reduce(torch.ones(2)),
+}
+
+
+@pytest.mark.parametrize("name", list(BANNED_USES))
+def test_a_banned_call_fails_the_case_and_is_named(name, capsys):
+    property_ok = lambda result: None  # noqa: E731 - any result would do: only the ban fails the case
+    seen = fails_with(BANNED_USES[name], [Case(expected=property_ok)], capsys, banned=(name,))
+    assert f"uses {name}, which this part asks you to write yourself" in seen
+
+
+def test_banned_calls_are_seen_through_aliases_and_modules(capsys):
+    from torch.nn.functional import conv2d as my_conv  # an alias taken before the check
+
+    seen = fails_with(lambda: my_conv(IMG, FILTERS), [Case(expected=lambda r: None)], capsys,
+                      banned=("torch.nn.functional.conv2d",))
+    assert "uses torch.nn.functional.conv2d" in seen
+    layer = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU())  # F.conv2d inside a module
+    seen = fails_with(lambda: layer(IMG), [Case(expected=lambda r: None)], capsys,
+                      banned=("torch.nn.functional.conv2d",))
+    assert "uses torch.nn.functional.conv2d" in seen
+    attention = torch.nn.Sequential(torch.nn.Linear(4, 4))
+    attention.inner = torch.nn.MultiheadAttention(4, 1)  # a banned module nested inside another
+    seen = fails_with(lambda: attention.inner(SEQ, SEQ, SEQ)[0], [Case(expected=lambda r: None)], capsys,
+                      banned=("torch.nn.MultiheadAttention",))
+    assert "uses torch.nn.MultiheadAttention" in seen
+
+
+def test_banned_watch_covers_only_the_learners_call(capsys):
+    expected = F.conv2d(IMG, FILTERS)  # the reference may use it, before and after the check
+    loops = lambda: torch.stack([(IMG[0, 0, i:i + 3, j:j + 3] * FILTERS[:, 0]).sum(dim=(1, 2))  # noqa: E731
+                                 for i in range(4) for j in range(4)], dim=-1).reshape(1, 2, 4, 4)
+    check(loops, [Case(expected=expected)], atol=1e-5, banned=("torch.nn.functional.conv2d",))
+    assert F.conv2d(IMG, FILTERS).shape == (1, 2, 4, 4)
+
+
+def test_a_banned_name_that_does_not_exist_is_the_authors_error():
+    with pytest.raises(ValueError, match="not a name torch knows"):
+        check(lambda: 1, [Case(expected=1)], banned=("torch.nn.functional.convolve9d",))
+
+
+# --- Seeded: the function must draw from the generator it is given
+
+
+def test_a_function_using_its_generator_passes_a_seeded_case():
+    from coursekit.grading import Seeded
+
+    expected = torch.rand(3, 4, generator=torch.Generator().manual_seed(3)) >= 0.5
+    check(lambda shape, p, generator: torch.rand(shape, generator=generator) >= p,
+          [Case(args=((3, 4), 0.5, Seeded(3)), expected=expected)])
+
+
+def test_a_function_using_the_global_generator_fails_a_seeded_case(capsys):
+    from coursekit.grading import Seeded
+
+    torch.manual_seed(3)  # even lined up with the expected values, the global RNG is caught
+    expected = torch.rand(3, 4) >= 0.5
+    torch.manual_seed(3)
+    state = torch.random.get_rng_state()
+    seen = fails_with(lambda shape, p, generator: torch.rand(shape) >= p,
+                      [Case(args=((3, 4), 0.5), kwargs={"generator": Seeded(3)}, expected=expected)], capsys)
+    assert "draw your random numbers from the generator you were given" in seen
+    assert torch.equal(torch.random.get_rng_state(), state)  # the learner's global RNG is left as it was
+
+
+def test_the_collector_receives_the_calls_instead_of_running_them():
+    from coursekit import grading
+
+    seen = []
+    grading.set_collector(lambda fn, cases, **options: seen.append((fn, cases, options)))
+    try:
+        check(len, [Case(expected=1)], name="len", banned=("torch.softmax",))
+    finally:
+        grading.set_collector(None)
+    assert seen[0][0] is len and seen[0][2]["banned"] == ("torch.softmax",) and seen[0][2]["name"] == "len"
