@@ -122,7 +122,8 @@ def plain(url: str, sha: str = PAYLOAD_SHA) -> data.Dataset:
 
 def cached(tmp_path: Path) -> list[str]:
     folder = tmp_path / "cache" / "toy"
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    # The lock file is the only thing besides data that stays (it must: waiters share its inode).
+    return sorted(p.name for p in folder.iterdir() if p.name != data.LOCK_FILE) if folder.exists() else []
 
 
 def test_good_download_is_verified_and_cached(server, isolated):
@@ -255,11 +256,12 @@ def test_an_interrupted_download_leaves_nothing_a_later_run_accepts(server, isol
     time.sleep(0.5)  # the first chunk is on disk now
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    folder = isolated / "cache" / "toy"
-    leftovers = sorted(p.name for p in folder.iterdir())
+    leftovers = cached(isolated)
     assert "file.txt" not in leftovers, "a half-written file must never carry the final name"
-    assert all(name.startswith(".partial-") for name in leftovers)
-    # A later run does not mistake the leftover for data: it downloads and verifies afresh.
+    assert leftovers and all(name.startswith(f".partial-{proc.pid}-") for name in leftovers)
+    # A later run does not mistake the leftover for data: it downloads and verifies afresh,
+    # and removes what the dead process left.
     root = data.fetch(plain(server.url + "/good"), progress=False)
     assert (root / "file.txt").read_bytes() == PAYLOAD
     assert server.hits["/good"] == 1
+    assert cached(isolated) == ["file.txt"], "the dead process's .partial-* file must be removed"
