@@ -556,6 +556,7 @@ def fetch(dataset: Dataset, *, progress: bool = True) -> Path:
     root = cache_root() / dataset.cache_dir
     missing = _invalid(dataset, root, dataset.files)
     if not missing:
+        remove_stale_partials(root)  # best effort: a read-only cache just keeps them
         return root
     what = f"dataset {dataset.name!r}"
     ensure_writable(root, what)
