@@ -185,7 +185,7 @@ def _write_verified(final: Path, sha256: str, write) -> None:
         write(tmp)
         got = sha256_of(tmp)
         if got != sha256:
-            raise ChecksumMismatch(f"{final.name}: sha256 {got[:16]}… is not the expected {sha256[:16]}…")
+            raise ChecksumMismatch(f"{final.name}: checksum mismatch (sha256 {got[:16]}…, expected {sha256[:16]}…)")
 
 
 # ------------------------------------------------------------- the cache: writable, locked, clean

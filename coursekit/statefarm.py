@@ -31,15 +31,15 @@ API (notebook 11)::
     index.columns -> path, img, class, label, driver     (test split: path, img)
     index.attrs["source"], index.attrs["description"]
 
-    ds = StateFarmImages(index, transform=None)  # torch Dataset: (uint8 (3, H, W) image, label)
-    x, y = ds[0]                                 # transform gets the uint8 tensor (torchvision v2)
+    ds = StateFarmImages(index, transform=None, size=None)  # torch Dataset: (uint8 (3, H, W), label)
+    x, y = ds[0]          # size=(H, W) decodes at that size; transform gets the uint8 tensor (v2 transforms)
 
     images, labels, drivers, index = statefarm_tensors(size=(60, 80))
     # images uint8 (N, 3, 60, 80); labels int64 0..9; drivers int64 driver number (p002 -> 2);
     # index: the rows in the same order. Cached in <cache>/statefarm/tensors/: the second call
     # loads one file. A subset (index=...) or another size is cached separately.
 
-    read_rgb(path) -> uint8 (3, H, W)          # one image, as StateFarmImages reads it
+    read_rgb(path, size=None) -> uint8 (3, H, W)   # one image, as StateFarmImages reads it (Pillow)
     CLASSES = ("c0", ..., "c9"); CLASS_NAMES = {"c0": "safe driving", ...}
 
 Memory: ``statefarm_tensors`` holds N·3·H·W bytes (6,197 images at 60×80: 89 MB; all 22,424
@@ -298,7 +298,15 @@ def _thumbs(verify_images: bool, progress: bool) -> tuple[Path, dict[str, str]]:
         images = data.Dataset(name="statefarm-80x60 images", cache_dir=lists.cache_dir, mirror_dir=MIRROR_DIR,
                               files={f"{THUMBS}/{rel}": sha for rel, sha in sums.items()}, sources=(),
                               homepage=KAGGLE_URL, terms=TERMS, downloadable=False)
-        data.fetch(images, progress=progress)
+        try:
+            data.fetch(images, progress=progress)
+        except DatasetUnavailable as err:
+            if "not writable" in str(err):
+                raise
+            raise DatasetUnavailable(
+                f"The course's 80x60 State Farm copy did not verify, so it is not used:\n{err}\n\nWhoever "
+                f"provides {data.MIRROR_ENV} can restore it; or use Kaggle's data: {KAGGLE_COMMAND} -p "
+                f"{kaggle_folder()}") from err
     return root, sums
 
 
@@ -402,33 +410,47 @@ def _kaggle_index(found: _Kaggle, split: str):
 # ------------------------------------------------------------------------ Dataset, tensors
 
 
-def read_rgb(path) -> "torch.Tensor":  # noqa: F821
-    """One image file as a uint8 tensor (3, H, W), RGB (torchvision's decoder)."""
-    import torch
-    from torchvision.io import ImageReadMode, decode_image
+def read_rgb(path, size: tuple[int, int] | None = None) -> "torch.Tensor":  # noqa: F821
+    """One image file as a uint8 tensor (3, H, W), RGB; resized to ``size`` = (H, W) if given.
 
-    raw = torch.frombuffer(bytearray(Path(path).read_bytes()), dtype=torch.uint8)
-    return decode_image(raw, mode=ImageReadMode.RGB)
+    Decoded with Pillow (torchvision 0.29 deprecated its own image decoders). With a ``size``,
+    a JPEG is first decoded at the smallest DCT scale that still covers it (Pillow's ``draft``),
+    several times faster for full-size Kaggle images, then resized with antialiasing.
+    """
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    with Image.open(path) as image:
+        if size is not None and image.format == "JPEG":
+            image.draft("RGB", (size[1], size[0]))
+        image = image.convert("RGB")
+        if size is not None and image.size != (size[1], size[0]):
+            image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+        return torch.from_numpy(np.array(image)).permute(2, 0, 1).contiguous()
 
 
 class StateFarmImages:
     """A torch ``Dataset`` over an index: item ``i`` is ``(transform(image), label)``.
 
-    The image is a uint8 tensor (3, H, W) as stored; ``transform`` is any callable on it (e.g.
-    ``torchvision.transforms.v2.Compose([v2.Resize((60, 80)), v2.ToDtype(torch.float32, scale=True)])``).
-    Rows without a label (the test split) give label -1. Works with ``DataLoader`` workers.
+    The image is a uint8 tensor (3, H, W), as stored or decoded at ``size`` = (H, W) (faster than
+    resizing afterwards for full-size images); ``transform`` is any callable on it, e.g.
+    ``v2.Compose([v2.RandomResizedCrop((60, 80), scale=(0.8, 1)), v2.ToDtype(torch.float32, scale=True)])``
+    with ``from torchvision.transforms import v2``. Rows without a label (the test split) give
+    label -1. Works with ``DataLoader`` workers.
     """
 
-    def __init__(self, index, transform=None):
+    def __init__(self, index, transform=None, *, size: tuple[int, int] | None = None):
         self.paths = index["path"].tolist()
         self.labels = index["label"].astype("int64").tolist() if "label" in index else [-1] * len(self.paths)
         self.transform = transform
+        self.size = size  # (H, W) to decode at (see read_rgb); None: as stored
 
     def __len__(self) -> int:
         return len(self.paths)
 
     def __getitem__(self, i):
-        image = read_rgb(self.paths[i])
+        image = read_rgb(self.paths[i], self.size)
         return (self.transform(image) if self.transform is not None else image), self.labels[i]
 
 
@@ -445,15 +467,6 @@ def _size(size) -> tuple[int, int]:
     if len(size) != 2 or not all(isinstance(s, int) and s > 0 for s in size):
         raise ValueError(f"size must be (height, width) in pixels or one int, not {size!r}")
     return tuple(size)
-
-
-def _resize_to(size):
-    from torchvision.transforms.v2 import functional as F
-
-    def resize(image):
-        return image if tuple(image.shape[-2:]) == size else F.resize(image, list(size), antialias=True)
-
-    return resize
 
 
 def _driver_numbers(drivers) -> list[int]:
@@ -497,8 +510,7 @@ def statefarm_tensors(size=(60, 80), *, split: str = "train", root=None, source:
             return StateFarmTensors(saved["images"], saved["labels"], saved["drivers"], index)
     if verify:  # building from the 80x60 copy: verify every image first
         _thumbs(verify_images=True, progress=progress)
-    loader = DataLoader(StateFarmImages(index, transform=_resize_to(size)), batch_size=256,
-                        num_workers=num_workers)
+    loader = DataLoader(StateFarmImages(index, size=size), batch_size=256, num_workers=num_workers)
     images = torch.empty((len(index), 3, *size), dtype=torch.uint8)
     labels = torch.empty(len(index), dtype=torch.int64)
     start = 0
