@@ -34,8 +34,9 @@ first one's verified files. Temporary files are named ``.partial-<pid>-…``; th
 process that no longer runs are removed by the next fetch.
 
 The cache is ``$COURSEKIT_DATA`` if set, else the course's ``data/`` folder; if it is not
-writable, the error says so and how to choose another. ``python -m coursekit.data mirror DIR``
-fills ``DIR`` with every dataset in the mirror layout (for a classroom's ``COURSEKIT_MIRROR``).
+writable, the error says so and how to choose another. ``build_mirror(DIR)`` (the command
+``python -m coursekit.mirror DIR``) fills ``DIR`` with every dataset in the mirror layout, for a
+classroom's ``COURSEKIT_MIRROR``.
 """
 
 from __future__ import annotations
@@ -939,36 +940,3 @@ def build_mirror(folder: str | os.PathLike, names=None, *, progress: bool = True
             results[name] = "FAILED: " + str(err).splitlines()[0]
     return results
 
-
-def main(argv=None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m coursekit.data", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("status", help="what the cache holds")
-    mirror = sub.add_parser("mirror", help="fetch every dataset into DIR in the mirror layout (for COURSEKIT_MIRROR)")
-    mirror.add_argument("dir", help="folder to fill (created if needed)")
-    mirror.add_argument("--only", nargs="+", metavar="NAME", help=f"only these datasets ({', '.join(DATASETS)})")
-    args = parser.parse_args(argv)
-    if args.command == "status":
-        import pandas as pd
-
-        with pd.option_context("display.width", 200, "display.max_colwidth", 80):
-            print(status())
-        return 0
-    results = build_mirror(args.dir, args.only)
-    width = max(map(len, results))
-    for name, result in results.items():
-        print(f"{name:<{width}}  {result}")
-    print("statefarm: not included (Kaggle's rules: each learner downloads it with their own account; "
-          "see coursekit.statefarm)")
-    failed = [n for n, r in results.items() if r.startswith("FAILED")]
-    if failed:
-        print(f"{len(failed)} dataset(s) missing from the mirror: {', '.join(failed)}", file=sys.stderr)
-        return 1
-    print(f"Done: set {MIRROR_ENV}={Path(args.dir).expanduser().resolve()} on the class's machines.")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

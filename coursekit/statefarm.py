@@ -543,9 +543,8 @@ def status_row() -> dict:
     if state == "ready":
         return {**row, "status": "ready (the course's 80x60 copy)", "folder": str(folder / "80x60")}
     if state.startswith("not cached yet (available"):
-        return {**row, "status": "not cached yet (80x60 copy available from the mirror; Kaggle data: "
-                                 "see coursekit.statefarm)"}
-    return {**row, "status": f"not available: needs the Kaggle download ({KAGGLE_COMMAND} -p {folder})"}
+        return {**row, "status": "not cached yet (80x60 copy available from the mirror)"}
+    return {**row, "status": "not available: needs the Kaggle download (see coursekit.statefarm)"}
 
 
 def _kaggle_candidate() -> Path | None:

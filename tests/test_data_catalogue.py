@@ -12,7 +12,7 @@ import os
 import pytest
 
 import coursekit as ck
-from coursekit import data
+from coursekit import data, mirror
 
 needs_mirror = pytest.mark.skipif(not os.environ.get("COURSEKIT_MIRROR"), reason="COURSEKIT_MIRROR not set")
 
@@ -118,7 +118,7 @@ def test_data_status_totals_the_real_catalogue():
 
 def test_the_mirror_command_lays_out_a_mirror_that_serves_offline(toy_catalogue, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("COURSEKIT_MIRROR", str(toy_catalogue))
-    assert data.main(["mirror", str(tmp_path / "class")]) == 0
+    assert mirror.main([str(tmp_path / "class")]) == 0
     assert (tmp_path / "class" / "toy" / "f.txt").read_bytes() == b"hello"
     assert "toy  ok: 1 file(s)" in capsys.readouterr().out
     # A fresh cache, no upstream: the new folder alone serves the dataset (the URL refuses connections).
@@ -128,11 +128,12 @@ def test_the_mirror_command_lays_out_a_mirror_that_serves_offline(toy_catalogue,
 
 
 def test_the_mirror_command_reports_what_it_could_not_get(toy_catalogue, tmp_path, capsys):
-    assert data.main(["mirror", str(tmp_path / "class")]) == 1  # no upstream mirror, no network
+    assert mirror.main([str(tmp_path / "class")]) == 1  # no upstream mirror, no network
     out = capsys.readouterr()
     assert "toy  FAILED: Dataset 'toy' is not available" in out.out and "missing from the mirror: toy" in out.err
-    with pytest.raises(ValueError, match="unknown dataset"):
-        data.build_mirror(tmp_path / "class", ["nope"])
+    with pytest.raises(SystemExit):
+        mirror.main([str(tmp_path / "class"), "--only", "nope"])
+    assert "unknown dataset(s) nope; choose from toy" in capsys.readouterr().err
 
 
 @needs_mirror
