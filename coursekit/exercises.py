@@ -16,18 +16,32 @@ exercise does what nbgrader's release step does, line for line:
   ``metadata.coursekit = {"assignment": "<stem>", "generated_from": "solutions/<stem>.ipynb"}``,
   which is how ``coursekit.grade`` finds the solution a submission belongs to.
 
-Usage (``make exercises`` runs the first)::
+Regenerating never overwrites a learner's work: a notebook in ``exercises/`` whose cells differ
+from what the generator wrote there last time (recorded in ``exercises/.generated.json``, which
+git ignores; on a fresh clone, what git has committed) is left alone, named, and the command
+exits 1.
+
+Learners work on **their own copies** in ``work/`` (git-ignored), made on first use by
+``make lab`` or by ``--work``: a copy is never overwritten; when the course's exercise changes
+later, the new version is put beside it as ``work/NN_name.updated-<hash>.ipynb``.
+
+Usage (``make exercises`` runs the first; ``make lab`` runs ``--work``)::
 
     python -m coursekit.exercises            # regenerate exercises/ from solutions/
     python -m coursekit.exercises --check    # exit 1 if exercises/ is out of date
+    python -m coursekit.exercises --work     # copy every exercise to work/ (those not there yet)
+    python -m coursekit.exercises --work 01  # the same for one exercise (by number or name)
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
+import json
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -36,6 +50,8 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
+WORK = ROOT / "work"
+STATE = ".generated.json"  # in the exercises folder: what was written there last time
 
 BEGIN_SOLUTION, END_SOLUTION = "BEGIN SOLUTION", "END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
@@ -143,46 +159,173 @@ def _generated_here(path: Path) -> bool:
         return False
 
 
-def stale(solutions: Path = SOLUTIONS, exercises: Path = EXERCISES) -> list[str]:
-    """What is out of date in ``exercises``: missing, different, or orphaned notebooks."""
+def cells_digest(text: str) -> str:
+    """A hash of a notebook's cells (types and sources; outputs and metadata do not count)."""
+    try:
+        cells = nbformat.reads(text, as_version=4).cells
+    except Exception:
+        return hashlib.sha256(text.encode()).hexdigest()
+    joined = json.dumps([(c.cell_type, c.source) for c in cells])
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
+def committed(path: Path) -> str | None:
+    """The text of ``path`` as git has it committed (HEAD), or None (not in git, or no git)."""
+    path = Path(path).resolve()
+    try:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path.parent, capture_output=True,
+                             text=True, timeout=30)
+        if top.returncode != 0:
+            return None
+        rel = path.relative_to(Path(top.stdout.strip()).resolve()).as_posix()
+        shown = subprocess.run(["git", "show", f"HEAD:{rel}"], cwd=path.parent, capture_output=True, timeout=30)
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return None
+    return shown.stdout.decode("utf-8") if shown.returncode == 0 else None
+
+
+def _same(a: str, b: str) -> bool:
+    return nbformat.reads(a, as_version=4) == nbformat.reads(b, as_version=4)
+
+
+def stale(solutions: Path = SOLUTIONS, exercises: Path = EXERCISES, read=None) -> list[str]:
+    """What is out of date in ``exercises``: missing, different, or orphaned notebooks.
+
+    ``read(path) -> text or None`` reads both folders; by default the working tree. With
+    ``read=committed`` it checks what git has committed, whatever a learner did in their clone.
+    """
+    read = read or (lambda p: p.read_text(encoding="utf-8") if p.exists() else None)
     problems = []
-    wanted = expected_exercises(solutions)
-    for name, text in wanted.items():
-        path = exercises / name
-        if not path.exists():
-            problems.append(f"{path}: missing")
-        elif nbformat.reads(path.read_text(encoding="utf-8"), as_version=4) != nbformat.reads(text, as_version=4):
-            problems.append(f"{path}: differs from what {solutions.name}/{name} generates")
-    for path in sorted(exercises.glob("*.ipynb")):
-        if path.name not in wanted and _generated_here(path):
-            problems.append(f"{path}: its solution notebook is gone")
+    names = sorted({p.name for p in solutions.glob("*.ipynb")} | {p.name for p in exercises.glob("*.ipynb")})
+    for name in names:
+        solution_text, exercise_text = read(solutions / name), read(exercises / name)
+        if solution_text is None:
+            if exercise_text is not None and "generated_from" in exercise_text:
+                problems.append(f"{exercises / name}: its solution notebook is gone")
+            continue
+        wanted = render(make_exercise(nbformat.reads(solution_text, as_version=4), Path(name).stem))
+        if exercise_text is None:
+            problems.append(f"{exercises / name}: missing")
+        elif not _same(exercise_text, wanted):
+            problems.append(f"{exercises / name}: differs from what {solutions.name}/{name} generates")
     return problems
+
+
+def _load_state(exercises: Path) -> dict:
+    try:
+        return json.loads((exercises / STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _untouched(path: Path, state: dict, wanted: str | None = None) -> bool:
+    """Is ``path`` as the generator left it (cells unchanged since it was written or committed)?"""
+    digest = cells_digest(path.read_text(encoding="utf-8"))
+    known = {state.get(path.name)}
+    if wanted is not None:
+        known.add(cells_digest(wanted))
+    if digest in known:
+        return True
+    text = committed(path)
+    return text is not None and cells_digest(text) == digest
+
+
+class LearnerWork(Exception):
+    """Notebooks in exercises/ that hold a learner's edits: regeneration left them alone."""
 
 
 def generate(solutions: Path = SOLUTIONS, exercises: Path = EXERCISES) -> list[Path]:
     """Write the exercise notebooks that changed (returned); remove generated ones whose solution
-    is gone."""
+    is gone. Raises ``LearnerWork`` naming the notebooks it would not overwrite (after writing the
+    others)."""
     exercises.mkdir(parents=True, exist_ok=True)
     wanted = expected_exercises(solutions)
-    written = []
+    state = _load_state(exercises)
+    written, kept = [], []
     for name, text in wanted.items():
         path = exercises / name
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-            written.append(path)
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            state[name] = cells_digest(text)
+            continue
+        if path.exists() and not _untouched(path, state, text):
+            kept.append(path)
+            continue
+        path.write_text(text, encoding="utf-8")
+        state[name] = cells_digest(text)
+        written.append(path)
     for path in exercises.glob("*.ipynb"):
         if path.name not in wanted and _generated_here(path):
-            path.unlink()
+            if _untouched(path, state):
+                path.unlink()
+                state.pop(path.name, None)
+            else:
+                kept.append(path)
+    (exercises / STATE).write_text(json.dumps(state, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    if kept:
+        raise LearnerWork(kept)
     return written
+
+
+# ---------------------------------------------------------------------------------------------
+# the learners' working copies
+
+
+def _pick(exercises: Path, wanted: list[str]) -> list[Path]:
+    paths = sorted(exercises.glob("*.ipynb"))
+    if not wanted:
+        return paths
+    picked = [p for p in paths if any(p.stem == w or p.stem.startswith(f"{w}_") or p.name == w for w in wanted)]
+    unknown = [w for w in wanted if not any(p.stem == w or p.stem.startswith(f"{w}_") or p.name == w
+                                            for p in paths)]
+    if unknown:
+        raise ExerciseFormatError(f"no exercise {', '.join(unknown)} in {exercises} "
+                                  f"(have: {', '.join(p.stem for p in paths)})")
+    return picked
+
+
+def working_copies(exercises: Path = EXERCISES, work: Path = WORK, wanted: list[str] = ()) -> list[str]:
+    """Copy exercises to ``work`` for the learner; never overwrite a copy. Returns what happened."""
+    work.mkdir(parents=True, exist_ok=True)
+    said = []
+    for source in _pick(exercises, list(wanted)):
+        text = source.read_text(encoding="utf-8")
+        digest = cells_digest(text)
+        nb = nbformat.reads(text, as_version=4)
+        nb.metadata.setdefault("coursekit", {})["exercise_digest"] = digest
+        copy_path = work / source.name
+        if not copy_path.exists():
+            nbformat.write(nb, copy_path)
+            said.append(f"{copy_path}: your copy of {source.name}, made now")
+            continue
+        try:
+            theirs = nbformat.read(copy_path, as_version=4).metadata.get("coursekit", {}).get("exercise_digest")
+        except Exception:
+            theirs = None
+        if theirs in (None, digest):
+            continue  # up to date (or not made here): left as it is
+        updated = work / f"{source.stem}.updated-{digest[:8]}.ipynb"
+        if not updated.exists():
+            nbformat.write(nb, updated)
+            said.append(f"{updated}: the exercise changed since you copied it; the new version is beside "
+                        f"your copy (yours is untouched)")
+    return said
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m coursekit.exercises", description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if exercises/ is out of date")
+    parser.add_argument("--work", nargs="*", metavar="NN",
+                        help="copy exercises (all, or these numbers/names) to work/, never overwriting")
     parser.add_argument("--solutions", type=Path, default=SOLUTIONS)
     parser.add_argument("--exercises", type=Path, default=EXERCISES)
+    parser.add_argument("--work-dir", type=Path, default=WORK)
     args = parser.parse_args(argv)
     try:
+        if args.work is not None:
+            for line in working_copies(args.exercises, args.work_dir, args.work):
+                print(line)
+            print(f"your exercise notebooks are in {os.path.relpath(args.work_dir)}/")
+            return 0
         if args.check:
             problems = stale(args.solutions, args.exercises)
             for problem in problems:
@@ -192,7 +335,15 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             print(f"exercises/ is up to date ({len(expected_exercises(args.solutions))} notebooks)")
             return 0
-        written = generate(args.solutions, args.exercises)
+        try:
+            written = generate(args.solutions, args.exercises)
+        except LearnerWork as kept:
+            for path in kept.args[0]:
+                print(f"NOT overwritten: {os.path.relpath(path)}: its cells differ from what this command wrote "
+                      f"there last time (your work?). Keep your work in work/ (`python -m coursekit.exercises "
+                      f"--work` copies the exercises there), then delete or move this file and run again.",
+                      file=sys.stderr)
+            return 1
         for path in written:
             print(f"wrote {os.path.relpath(path)}")
         print(f"{len(expected_exercises(args.solutions))} exercise notebooks, {len(written)} rewritten")

@@ -3,12 +3,14 @@
 * exercises/ is what ``python -m coursekit.exercises`` makes of solutions/, and gives nothing away;
 * nbgrader accepts the solution notebooks as they are, and releases the same notebooks we generate;
 * grading proves both directions: the solution scores full marks, the blank exercise zero (and
-  runs to the end saying "not implemented"), the CI mutant loses exactly its listed parts even
-  with its test cells edited to ``pass`` or deleted, and an endless cell costs its part only.
+  runs to the end saying "not implemented"), the CI mutant loses credit on exactly its listed
+  parts even with its test cells edited to ``pass`` or deleted, and an endless cell costs its
+  part only; and the course's test cells follow the rules that grading outside the learner's
+  process needs (a part that breaks them is reported as an error, with what to change).
 
 The graded runs are shared by all tests (one module-scoped fixture): one ``coursekit.grade`` call
 grades the full, blank and mutant submissions of every exercise, a second one side by side the
-endless ones with a short cell timeout.
+endless ones with a short cell timeout. The attacks on the grader are in test_grading_attacks.py.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from coursekit import exercises, grade
+from coursekit import exercises, grade, sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION_PATHS = sorted((ROOT / "solutions").glob("*.ipynb"))
@@ -76,31 +78,116 @@ def test_solution_notebook_format(stem):
 
 
 def test_exercises_are_up_to_date():
-    """Regenerated in memory, exercises/ must be what is committed (run `make exercises`)."""
-    assert exercises.stale() == []
+    """What git has committed in exercises/ is what the committed solutions/ generate (so a
+    learner who ran or edited notebooks in their clone still gets a green `make test`); and a
+    solution being edited in the working tree has its exercise regenerated (`make exercises`)."""
+    in_git = exercises.committed(ROOT / "solutions" / SOLUTION_PATHS[0].name) is not None
+    if in_git:
+        assert exercises.stale(read=exercises.committed) == [], "commit the regenerated exercises/"
+    edited = [p for p in SOLUTION_PATHS if not in_git or exercises.committed(p) != p.read_text(encoding="utf-8")]
+    for path in edited:
+        wanted = exercises.render(exercises.make_exercise(read(path), path.stem))
+        current = ROOT / "exercises" / path.name
+        assert current.exists() and exercises.cells_digest(current.read_text(encoding="utf-8")) == \
+            exercises.cells_digest(wanted), f"{current}: run `make exercises` ({path} changed)"
 
 
-def test_check_flag_and_regeneration(tmp_path, capsys):
+def _copy_solutions(tmp_path) -> tuple[Path, Path, list[str]]:
     sol, ex = tmp_path / "solutions", tmp_path / "exercises"
     sol.mkdir()
     for path in SOLUTION_PATHS:
         (sol / path.name).write_bytes(path.read_bytes())
-    args = ["--solutions", str(sol), "--exercises", str(ex)]
+    return sol, ex, ["--solutions", str(sol), "--exercises", str(ex)]
+
+
+def test_check_flag_and_regeneration(tmp_path, capsys):
+    sol, ex, args = _copy_solutions(tmp_path)
     assert exercises.main(["--check", *args]) == 1  # missing
     assert exercises.main(args) == 0
     assert exercises.main(["--check", *args]) == 0
     target = ex / SOLUTION_PATHS[0].name
-    nb = read(target)
-    nb.cells[-1].source += "\nedited by hand"
-    nbformat.write(nb, target)
+    solution = read(sol / target.name)
+    solution.cells[-1].source += "\nchanged by the course"
+    nbformat.write(solution, sol / target.name)
     assert exercises.main(["--check", *args]) == 1  # stale
     capsys.readouterr()
     assert exercises.main(args) == 0 and exercises.main(["--check", *args]) == 0
+    assert "changed by the course" in target.read_text()
     (sol / SOLUTION_PATHS[0].name).unlink()
     assert exercises.main(["--check", *args]) == 1  # orphan
     assert "its solution notebook is gone" in capsys.readouterr().out
     exercises.main(args)
     assert not target.exists()
+
+
+def test_regeneration_never_overwrites_a_learners_work(tmp_path, capsys):
+    sol, ex, args = _copy_solutions(tmp_path)
+    assert exercises.main(args) == 0
+    target = ex / SOLUTION_PATHS[0].name
+    nb = read(target)
+    learner_cell = next(c for c in nb.cells if meta(c).get("solution") and c.cell_type == "code")
+    learner_cell.source = "def my_answer():\n    return 42"
+    nb.cells[-1].outputs = []
+    nbformat.write(nb, target)
+    edited = target.read_text()
+    solution = read(sol / target.name)
+    solution.cells[-1].source += "\na new version of the exercise"
+    nbformat.write(solution, sol / target.name)
+    capsys.readouterr()
+    assert exercises.main(args) == 1
+    assert target.read_text() == edited, "the learner's notebook was overwritten"
+    assert f"NOT overwritten: {os.path.relpath(target)}" in capsys.readouterr().err
+    # running a notebook (outputs only) is not work: regenerating may replace it
+    second = ex / SOLUTION_PATHS[-1].name
+    ran = read(second)
+    ran.cells[0].metadata["collapsed"] = True
+    for cell in ran.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [nbformat.v4.new_output("stream", text="ran")]
+    nbformat.write(ran, second)
+    solution = read(sol / second.name)
+    solution.cells[-1].source += "\nnewer"
+    nbformat.write(solution, sol / second.name)
+    target.unlink()  # the learner moved their work away
+    assert exercises.main(args) == 0 and "newer" in second.read_text()
+
+
+def test_working_copies_are_made_once_and_never_overwritten(tmp_path, capsys):
+    sol, ex, args = _copy_solutions(tmp_path)
+    exercises.main(args)
+    work = tmp_path / "work"
+    first = SOLUTION_PATHS[0].stem
+    number = first.split("_")[0]
+    assert exercises.main(["--exercises", str(ex), "--work-dir", str(work), "--work", number]) == 0
+    assert [p.name for p in work.glob("*.ipynb")] == [f"{first}.ipynb"]
+    copy_path = work / f"{first}.ipynb"
+    nb = read(copy_path)
+    assert nb.metadata["coursekit"]["assignment"] == first  # grading finds the exercise from the copy
+    nb.cells[-1].source += "\nmy notes"
+    nbformat.write(nb, copy_path)
+    mine = copy_path.read_text()
+    assert exercises.main(["--exercises", str(ex), "--work-dir", str(work), "--work"]) == 0  # every exercise
+    assert copy_path.read_text() == mine and len(list(work.glob("*.ipynb"))) == len(SOLUTION_PATHS)
+    # the course publishes a new version of the exercise: offered beside the copy
+    solution = read(sol / f"{first}.ipynb")
+    solution.cells[-1].source += "\nversion 2"
+    nbformat.write(solution, sol / f"{first}.ipynb")
+    exercises.main(args)
+    capsys.readouterr()
+    assert exercises.main(["--exercises", str(ex), "--work-dir", str(work), "--work", number]) == 0
+    updated = list(work.glob(f"{first}.updated-*.ipynb"))
+    assert len(updated) == 1 and "version 2" in updated[0].read_text()
+    assert copy_path.read_text() == mine
+    assert "the new version is beside your copy" in capsys.readouterr().out
+    assert exercises.main(["--exercises", str(ex), "--work-dir", str(work), "--work", number]) == 0
+    assert len(list(work.glob(f"{first}.updated-*.ipynb"))) == 1  # offered once, not again and again
+    assert exercises.main(["--exercises", str(ex), "--work-dir", str(work), "--work", "99"]) == 2
+
+
+def test_learner_folders_are_ignored_by_git():
+    ignored = subprocess.run(["git", "check-ignore", "work/01_x.ipynb", "exercises/.generated.json"],
+                             cwd=ROOT, capture_output=True, text=True)
+    assert ignored.stdout.split() == ["work/01_x.ipynb", "exercises/.generated.json"]
 
 
 def _nbgrader_cell(cell_type, source, grade_id, **flags):
@@ -276,10 +363,13 @@ def _submissions(stem: str, folder: Path) -> dict:
     """Write the four submissions of one exercise into ``folder``; return what they should lose."""
     mutants = _mutants(stem)
     full = _solved(stem)
-    # a learner's extra cell: proves the kernel runs from the submission's folder with COURSEKIT_LIVE=0
+    # a learner's extra cell: proves the notebook runs in a scratch folder of its own with COURSEKIT_LIVE=0,
+    # and (with bubblewrap) cannot see the other submissions or the solutions
+    hidden = [str(folder / f"blank_{stem}.ipynb"), str(ROOT / "solutions" / f"{stem}.ipynb")]
     full.cells.append(nbformat.v4.new_code_cell(
-        f"import os\nassert os.getcwd() == {str(folder)!r}, os.getcwd()\n"
-        "assert os.environ['COURSEKIT_LIVE'] == '0'"))
+        f"import os\nassert os.getcwd() != {str(folder)!r}, os.getcwd()\n"
+        "assert os.environ['COURSEKIT_LIVE'] == '0'\n"
+        + (f"assert not any(os.path.exists(p) for p in {hidden!r})" if sandbox.probe().bwrap else "")))
     nbformat.write(full, folder / f"full_{stem}.ipynb")
     nbformat.write(read(ROOT / "exercises" / f"{stem}.ipynb"), folder / f"blank_{stem}.ipynb")
 
@@ -306,14 +396,17 @@ def _submissions(stem: str, folder: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def graded_all(tmp_path_factory):
+def graded_all(tmp_path_factory, request):
     """Grade four submissions of every exercise with the CLI, two notebooks at a time.
 
     Two calls run side by side: the endless loops with a short cell timeout, everything else with
     the default one. Returns {stem: {"results": {kind: result}, "lost": ..., ...}}.
     """
     folder = tmp_path_factory.mktemp("submissions")
-    stems = [stem for stem in STEMS if (ROOT / "exercises" / f"{stem}.ipynb").exists()]
+    # only the exercises whose tests were selected (`pytest -k 07_` grades exercise 07 only)
+    selected = {item.callspec.params["graded"] for item in request.session.items
+                if hasattr(item, "callspec") and "graded" in item.callspec.params}
+    stems = [stem for stem in STEMS if (ROOT / "exercises" / f"{stem}.ipynb").exists() and stem in selected]
     expected = {stem: _submissions(stem, folder) for stem in stems}
     kinds = ("full", "blank", "mutant_tampered")
 
@@ -326,9 +419,10 @@ def graded_all(tmp_path_factory):
                                           stderr=subprocess.STDOUT, text=True)
 
     def finish(started):
+        # exit status 1 = a course test cell breaks the rules: each exercise's tests report their own
         out_json, process = started
         output, _ = process.communicate(timeout=1800)
-        assert process.returncode == 0, output
+        assert process.returncode in (0, 1) and out_json.exists(), output
         return json.loads(out_json.read_text()), output
 
     loops = start([folder / f"loop_{stem}.ipynb" for stem in stems], "loops", "--timeout", str(LOOP_TIMEOUT),
@@ -358,9 +452,15 @@ def _max(result) -> dict[str, float]:
     return {p["grade_id"]: p["max_points"] for p in result["parts"] if p["status"] != "manual"}
 
 
+def test_course_test_cells_follow_the_grading_rules(graded):
+    """Each graded test cell passes check a top-level function by name, with plain-data inputs."""
+    broken = {p["grade_id"]: p["message"] for p in graded["results"]["full"]["parts"] if p["status"] == "error"}
+    assert not broken, f"solutions/{graded['stem']}.ipynb: {broken}"
+
+
 def test_solution_scores_full_marks(graded):
     full = graded["results"]["full"]
-    assert full["assignment"] == graded["stem"] and full["completed"] and not full["error"]
+    assert full["assignment"] == graded["stem"] and full["completed"] and not full["error"], full
     assert full["points"] == full["max_points"] > 0, full["parts"]
     executed = read(graded["folder"] / "feedback" / f"full_{graded['stem']}.ipynb")
     assert not [o for o in executed.cells[-1].outputs if o.output_type == "error"], "cwd/env check failed"
@@ -382,18 +482,25 @@ def test_blank_exercise_scores_zero_and_says_not_implemented(graded):
 
 
 def test_mutant_loses_exactly_its_parts_even_with_tests_edited_or_deleted(graded):
+    """Credit is per case: a mutant's part may keep the cases it gets right, never all of them."""
     result = graded["results"]["mutant_tampered"]
     maximum, points = _max(result), _points(result)
     assert set(points) == set(maximum), "deleted test cells must be put back and graded"
     for gid in maximum:
-        assert points[gid] == (0 if gid in graded["lost"] else maximum[gid]), (gid, result["parts"])
+        if gid in graded["lost"]:
+            assert points[gid] < maximum[gid], (gid, result["parts"])
+        else:
+            assert points[gid] == maximum[gid], (gid, result["parts"])
 
 
 def test_endless_loop_is_stopped_and_costs_its_part_only(graded):
     result = graded["results"]["loop"]
     maximum, points = _max(result), _points(result)
     for gid in maximum:
-        assert points[gid] == (0 if gid in graded["loop_lost"] else maximum[gid]), (gid, result["parts"])
+        if gid in graded["loop_lost"]:
+            assert points[gid] < maximum[gid], (gid, result["parts"])
+        else:
+            assert points[gid] == maximum[gid], (gid, result["parts"])
     lost_messages = " ".join(p["message"] for p in result["parts"] if p["grade_id"] in graded["loop_lost"])
     assert "time limit" in lost_messages and "infinite loop" in lost_messages
 
@@ -408,6 +515,7 @@ def test_gradebook_files(graded):
     assert float(totals[f"full_{stem}"]["points"]) == float(totals[f"full_{stem}"]["max_points"])
     assert float(totals[f"blank_{stem}"]["points"]) == 0
     assert f"full_{stem}.ipynb" in graded["table"]
+    assert all(t["isolation"] for t in totals.values()), "the gradebook says which isolation was in force"
 
 
 def test_graded_copy_is_not_written_over_the_submission(graded):
