@@ -637,7 +637,8 @@ def status() -> "pandas.DataFrame":  # noqa: F821
 
     States: ``ready``; ``not cached yet (available from the mirror / downloads on first use)``
     (nothing wrong: the first load fetches it); ``incomplete (…)`` (a file missing or failing
-    its checksum: the next load repairs it). State Farm (Kaggle) has its own row.
+    its checksum: the next load repairs it). State Farm (Kaggle) has its own row, with no download
+    size (Kaggle's download is the learner's own; the mirror's 80x60 copy is not a download).
     """
     import pandas as pd
 

@@ -535,7 +535,7 @@ def statefarm_tensors(size=(60, 80), *, split: str = "train", root=None, source:
 def status_row() -> dict:
     """``data_status()``'s row for State Farm: which copy a load would use, without decoding anything."""
     folder = kaggle_folder()
-    row = {"dataset": "statefarm", "download (MB)": float("nan"), "folder": str(folder)}
+    row = {"dataset": "statefarm", "download (MB)": "", "folder": str(folder)}
     found = _kaggle_candidate()
     if found is not None:
         return {**row, "status": f"Kaggle data found ({found}; read on first load)"}
