@@ -81,6 +81,72 @@ def test_output_size_proof_catches(wrong):
         exec_cells(NB05, SIZE_CELLS, replace={"impl-output-size": source})
 
 
+CENTRE_CELLS = ["setup", "data", "impl-conv-loops", "impl-edge-filters", "impl-centre", "centring", "proof-centring"]
+
+
+def test_centring_proof_passes():
+    ns = exec_cells(NB05, CENTRE_CELLS)
+    assert ns["kappa_centred"] < ns["kappa"] / 5
+
+
+@pytest.mark.parametrize("wrong", [
+    "x / x.std()",  # scaled but not shifted: the steep mean direction and the invented edges stay
+    "x - x.min()",  # shifted by the darkest pixel, which is 0 on white paper: nothing changes
+], ids=["scaled-not-shifted", "minus-the-minimum"])
+def test_centring_proof_catches_a_centring_that_does_not_remove_the_mean(wrong):
+    source = edited_cell(NB05, "impl-centre", "x - x.mean()", wrong)
+    with pytest.raises(AssertionError):
+        exec_cells(NB05, CENTRE_CELLS, replace={"impl-centre": source})
+
+
+BACKWARD_CELLS = ["setup", "impl-conv-loops", "impl-im2col", "proof-conv", "impl-conv-backward", "proof-conv-backward"]
+
+
+def test_conv_backward_proof_passes():
+    exec_cells(NB05, BACKWARD_CELLS)
+
+
+@pytest.mark.parametrize("old, new", [
+    # col2im overwrites instead of adding: a pixel shared by overlapping windows keeps one gradient only
+    ("v:v + stride * w_out:stride] += columns", "v:v + stride * w_out:stride] = columns"),
+    # the padding is cut off at the wrong side
+    ("return padded[:, :, padding:padding + height, padding:padding + width]", "return padded[:, :, :height, :width]"),
+    # a shared weight's gradient from the first image only, not summed over the batch
+    ('np.einsum("nol,nkl->ok", g, columns)', 'np.einsum("ol,kl->ok", g[0], columns[0])'),
+    # the bias gradient averaged instead of summed over its uses
+    ("grad_out.sum(axis=(0, 2, 3))", "grad_out.mean(axis=(0, 2, 3))"),
+    # W reshaped the wrong way round instead of transposed (same shape, wrong numbers)
+    ("weight.reshape(c_out, -1).T @ g", "weight.reshape(-1, c_out) @ g"),
+    # the "full convolution" without the flip
+    ("weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)", "weight.transpose(1, 0, 2, 3)"),
+    # the correlation formula for the first image only
+    ('np.einsum("noij,ncuvij->ocuv", grad_out, windows)', 'np.einsum("oij,cuvij->ocuv", grad_out[0], windows[0])'),
+], ids=["col2im-overwrites", "crop-wrong-side", "first-image-only", "bias-mean", "reshape-not-transpose",
+        "no-flip", "correlation-first-image"])
+def test_conv_backward_proof_catches(old, new):
+    wrong = edited_cell(NB05, "impl-conv-backward", old, new)
+    with pytest.raises(AssertionError):
+        exec_cells(NB05, BACKWARD_CELLS, replace={"impl-conv-backward": wrong})
+
+
+GRADCHECK_CELLS = ["setup", "impl-im2col", "impl-conv-backward", "proof-gradcheck"]
+
+
+def test_gradcheck_proof_passes():
+    exec_cells(NB05, GRADCHECK_CELLS)
+
+
+@pytest.mark.parametrize("old, new", [
+    ("v:v + stride * w_out:stride] += columns", "v:v + stride * w_out:stride] = columns"),
+    ('np.einsum("nol,nkl->ok", g, columns)', 'np.einsum("ol,kl->ok", g[0], columns[0])'),
+    ("grad_out.sum(axis=(0, 2, 3))", "grad_out.sum(axis=(0, 2, 3)) / 2"),
+], ids=["col2im-overwrites", "first-image-only", "half-bias"])
+def test_gradcheck_proof_catches_a_wrong_backward_without_looking_at_torch(old, new):
+    wrong = edited_cell(NB05, "impl-conv-backward", old, new)
+    with pytest.raises(AssertionError):
+        exec_cells(NB05, GRADCHECK_CELLS, replace={"impl-conv-backward": wrong})
+
+
 # ---------------------------------------------------------------------------------------------
 # 06: hand pooling == F.max_pool2d; hand forward == nn.Sequential; invariance; parameter count
 
@@ -157,3 +223,68 @@ def test_parameter_count_proof_passes_and_catches_a_different_network():
                     "nn.Conv2d(32, 64, kernel_size=3, padding=1)")
     with pytest.raises(AssertionError):
         exec_cells(NB06, ["setup", "proof-params"], replace={"proof-params": wrong})
+
+
+RF_CELLS = ["setup", "impl-receptive-field", "proof-receptive-field"]
+
+
+def test_receptive_field_proof_passes():
+    ns = exec_cells(NB06, RF_CELLS)
+    assert ns["receptive_field"]([(3, 1), (3, 1), (2, 2), (3, 1)]) == [3, 5, 6, 10]
+
+
+@pytest.mark.parametrize("old, new", [
+    ("side += (kernel - 1) * jump", "side += kernel - 1"),  # the jump forgotten: "6x6 input pixels"
+    ("jump *= stride", "jump += stride - 1"),  # strides added instead of multiplied
+], ids=["no-jump", "strides-added"])
+def test_receptive_field_proof_catches(old, new):
+    wrong = edited_cell(NB06, "impl-receptive-field", old, new)
+    with pytest.raises(AssertionError):
+        exec_cells(NB06, RF_CELLS, replace={"impl-receptive-field": wrong})
+
+
+POOL_BACKWARD_CELLS = ["setup", "impl-pool", "impl-pool-backward", "proof-pool-backward"]
+
+
+def test_pool_backward_proof_passes():
+    exec_cells(NB06, POOL_BACKWARD_CELLS)
+
+
+@pytest.mark.parametrize("old, new", [
+    # overlapping windows that share a winner: the second overwrites the first
+    ("grad_x[c, i * stride + u, j * stride + v] += grad_out[c, i, j]",
+     "grad_x[c, i * stride + u, j * stride + v] = grad_out[c, i, j]"),
+    # ties go to the last maximum instead of the first (only the tied inputs tell)
+    ("np.unravel_index(np.argmax(window), window.shape)",
+     "np.unravel_index(window.size - 1 - np.argmax(window.ravel()[::-1]), window.shape)"),
+    # average pooling's backward: the gradient spread evenly over the window
+    ("grad_x[c, i * stride + u, j * stride + v] += grad_out[c, i, j]",
+     "grad_x[c, i * stride:i * stride + k, j * stride:j * stride + k] += grad_out[c, i, j] / k**2"),
+    # always the window's top-left corner
+    ("u, v = np.unravel_index(np.argmax(window), window.shape)", "u, v = 0, 0"),
+], ids=["overwrites", "last-tie", "spread-evenly", "top-left"])
+def test_pool_backward_proof_catches(old, new):
+    wrong = edited_cell(NB06, "impl-pool-backward", old, new)
+    with pytest.raises(AssertionError):
+        exec_cells(NB06, POOL_BACKWARD_CELLS, replace={"impl-pool-backward": wrong})
+
+
+CNN_CELLS = ["setup", "impl-conv", "data", "proof-params", "split", "train", "search", "seeds", "test", "proof-cnn"]
+
+
+def test_cnn_proof_fails_when_the_cnn_loses_its_spatial_prior():
+    """Shuffle the pixels (one fixed permutation) before the CNN: its filters no longer see neighbours,
+    so its advantage over the MLP must vanish, and the proof must notice."""
+    shuffled = edited_cell(NB06, "train", 'architectures = {"CNN": textbook_cnn, "MLP": mlp}', """
+pixel_order = torch.randperm(28 * 28, generator=torch.Generator().manual_seed(1))
+
+
+class ShufflePixels(nn.Module):
+    def forward(self, x):
+        return x.flatten(1)[:, pixel_order.to(x.device)].reshape(x.shape)
+
+
+architectures = {"CNN": lambda: nn.Sequential(ShufflePixels(), *textbook_cnn()), "MLP": mlp}
+""")
+    with pytest.raises(AssertionError, match="should beat the MLP"):
+        exec_cells(NB06, CNN_CELLS, replace={"train": shuffled})
