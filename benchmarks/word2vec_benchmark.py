@@ -39,7 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = "notebooks/17_word2vec.ipynb"
-CELLS = ["setup", "impl-subsample", "impl-noise", "impl-loss", "impl-step", "impl-pairs", "impl-lsa", "impl-train"]
+CELLS = ["setup", "impl-cooc", "impl-subsample", "impl-noise", "impl-loss", "impl-step", "impl-pairs", "impl-lsa", "impl-train"]
 MIN_COUNT, DIM, WINDOW, NEGATIVE, SAMPLE, LR = 5, 100, 5, 5, 1e-3, 0.025
 
 
@@ -72,7 +72,7 @@ class Evaluation:
         covered = ws.word1.isin(self.index) & ws.word2.isin(self.index)
         self.ws, self.ws_coverage = ws[covered], (int(covered.sum()), len(ws))
         q = ck.analogy_questions()
-        ok = q[["a", "b", "c", "d"]].isin(self.index).all(axis=1)
+        ok = q[["a", "b", "c", "d"]].isin(list(self.index)).all(axis=1)
         self.q = {c: torch.tensor([self.index[w] for w in q[ok][c]]) for c in "abcd"}
         self.q_coverage = (int(ok.sum()), len(q))
 

@@ -145,9 +145,10 @@ def test_pairs_proof_passes():
 
 @pytest.mark.parametrize("old,new", [
     ("right = same & (reach[:-offset] >= offset)", "right = same & (reach[:-offset] > offset)"),  # window short
-    ("left = same & (reach[offset:] >= offset)", "left = same & (reach[:-offset] >= offset)"),  # wrong centre
+    ("contexts += [words[offset:][right], words[:-offset][left]]",
+     "contexts += [words[:-offset][right], words[:-offset][left]]"),  # the centre paired with itself
     ("same = sent[offset:] == sent[:-offset]", "same = torch.ones_like(sent[offset:], dtype=torch.bool)"),
-], ids=["window-short", "left-uses-wrong-centre", "crosses-sentences"])
+], ids=["window-short", "centre-as-context", "crosses-sentences"])
 def test_pairs_proof_catches(old, new):
     with pytest.raises(AssertionError):
         exec_cells(NB, PAIRS, replace={"impl-pairs": _edited("impl-pairs", old, new)})
@@ -191,11 +192,15 @@ def test_exclusion_proof_catches_an_analogy_rule_that_ignores_exclude(trained):
         _run(ns, "proof-exclusion")
 
 
-def test_pmi_proof_catches_vectors_trained_without_noise_words(trained):
+def test_pmi_and_sgns_proofs_catch_a_learning_rate_that_never_starts(trained):
+    # min instead of max: the rate is stuck at 1e-4 x lr, so the vectors barely leave their initial values
     ns = dict(trained)
-    _run(ns, "impl-step", _edited("impl-step", "    W_out.index_add_(0, noise.flatten(), grad_n.view(-1, d), alpha=-lr)\n",
-                                  "    pass  # the noise words never move\n"))
+    _run(ns, "impl-train", _edited("impl-train", "rate = lr * max(1e-4, 1 - step / total_steps)",
+                                   "rate = lr * min(1e-4, 1 - step / total_steps)"))
     _run(ns, "train-sgns")
+    _run(ns, "evaluate")
     with pytest.raises(AssertionError):
-        _run(ns, "pmi-check")
+        _run(ns, "proof-sgns")
+    _run(ns, "pmi-check")
+    with pytest.raises(AssertionError):
         _run(ns, "proof-pmi")
