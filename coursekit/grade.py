@@ -438,14 +438,15 @@ def run_in_sandbox(graded, reference: Reference, scratch_root: Path, options: Op
 
 @lru_cache(maxsize=1)
 def _private_data_cache() -> bool:
-    """Does the data cache hold files only their owner can read (a sandboxed user cannot)?"""
-    from .data import cache_root
+    """Does the data cache hold dataset files only their owner can read (a sandboxed user cannot)?"""
+    from .data import DATASETS, cache_root
 
-    for n, path in enumerate(p for p in cache_root().rglob("*") if p.is_file()):
-        if not path.stat().st_mode & 0o004:
-            return True
-        if n > 500:
-            break
+    root = cache_root()
+    for dataset in DATASETS.values():
+        for name in dataset.files:
+            path = root / dataset.cache_dir / name
+            if path.is_file() and not path.stat().st_mode & 0o004:
+                return True
     return False
 
 

@@ -205,11 +205,10 @@ def start(argv: list[str], scratch: Path, *, uid: int | None, limits: Limits, en
 def stop(box: Sandboxed) -> None:
     """End the command and everything it started."""
     process = box.process
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)  # the nanny or bwrap, and its session
-        except (ProcessLookupError, PermissionError):
-            pass
+    try:  # the nanny or bwrap and its session: also when the nanny itself was killed
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
     try:
         process.wait(timeout=30)
     except subprocess.TimeoutExpired:
