@@ -175,9 +175,26 @@ def atomic_path(final: Path):
     tmp = Path(tmp)
     try:
         yield tmp
+        # mkstemp makes the file private (0600); a cache is shared (a sandboxed grader, a class
+        # server), so give the finished file the mode an ordinary file would get.
+        if tmp.is_file():
+            os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, final)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux allows (os.umask would, briefly)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _write_verified(final: Path, sha256: str, write) -> None:

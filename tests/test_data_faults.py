@@ -213,6 +213,17 @@ def test_good_download_is_verified_and_cached(server, isolated):
     assert server.hits["/good"] == 1, "a verified cached file must not be downloaded again"
 
 
+def test_cached_files_are_readable_by_other_users(server, isolated):
+    """A cache is shared (a sandboxed grader runs as another uid, a class server serves many):
+    files must not keep mkstemp's private 0600 mode."""
+    old = os.umask(0o022)
+    try:
+        root = data.fetch(plain(server.url + "/good"), progress=False)
+    finally:
+        os.umask(old)
+    assert (root / "file.txt").stat().st_mode & 0o777 == 0o644
+
+
 def test_corrupt_bytes_are_removed_retried_then_reported(server, isolated):
     with pytest.raises(data.DatasetUnavailable) as err:
         data.fetch(plain(server.url + "/corrupt"), progress=False)
