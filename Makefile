@@ -1,24 +1,38 @@
 # The course's commands. `make lab` and `make test` are all a learner needs on a fresh clone:
-# each creates .venv on first use and installs the course (editable, with dev extras) into it.
+# each creates .venv on first use and installs the course into it, editable. `make lab` installs the
+# learner's environment (the course and JupyterLab); `make test` and `make slides` add the dev and
+# instructor extras (tests, lint, nbgrader, the slides' tooling).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 # torch/torchvision are held at the versions the course was measured with (see constraints.txt).
 PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 NBVAL := --nbval-lax --nbval-current-env --nbval-cell-timeout=600
 
-.PHONY: lab test full lint strip exercises clean-venv sandbox
+.PHONY: lab test full lint strip exercises clean-venv sandbox slides
 
 $(STAMP): pyproject.toml constraints.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP_INSTALL) -e '.[dev]'
+	@$(PY) -c '' 2>/dev/null || $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+	  echo "make: the course needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) --version 2>&1)."\
+	       "Choose another with PYTHON=python3.12 (README, Install)"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "make: $(PYTHON) could not create a virtual environment; on Debian/Ubuntu: sudo apt-get install python3-venv"; \
+	  exit 1; }
+	$(PIP_INSTALL) -e .
 	touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP)
+	$(PIP_INSTALL) -e '.[dev,instructor]'
+	touch $(DEV_STAMP)
 
 lab: $(STAMP)  ## open JupyterLab on the course; your own copies of the exercises are in work/
 	$(PY) -m coursekit.exercises --work
+	# Learners get no grading UI even when the instructor extra is installed (etc/jupyter-learner/).
+	JUPYTER_CONFIG_PATH="$(CURDIR)/etc/jupyter-learner$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.default_url=/lab/tree/notebooks/00_setup.ipynb $(LAB_ARGS)
 
 # The grader's sandbox: Debian's bubblewrap, installed when missing (as root, with apt-get); without it
@@ -34,19 +48,22 @@ sandbox:
 	         "try: sudo apt-get install bubblewrap); the grader will run submissions without it"; \
 	  fi; }
 
-test: $(STAMP) sandbox  ## lint, unit tests, and every notebook under nbval in quick mode
+test: $(DEV_STAMP) sandbox  ## lint, unit tests, and every notebook under nbval in quick mode
 	$(PY) -m ruff check .
 	# Two workers on two cores: one torch thread each, or they oversubscribe the CPU and crawl.
 	OMP_NUM_THREADS=1 COURSEKIT_MODE=quick COURSEKIT_LIVE=0 $(PY) -m pytest -n 2 --dist loadfile $(NBVAL) \
 		tests notebooks solutions $(PYTEST_ARGS)
 
+slides: $(DEV_STAMP)  ## a reveal.js deck per lecture notebook in build/slides/, viewable offline
+	OMP_NUM_THREADS=1 COURSEKIT_MODE=quick COURSEKIT_LIVE=0 $(PY) -m coursekit.slides
+
 full: $(STAMP)  ## run every notebook in full mode and write RESULTS.md
 	COURSEKIT_MODE=full $(PY) -m coursekit.full notebooks/*.ipynb --table RESULTS.md
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(PY) -m ruff check .
 
-strip: $(STAMP)  ## remove outputs from notebooks before committing
+strip: $(DEV_STAMP)  ## remove outputs from notebooks before committing
 	$(VENV)/bin/nbstripout --keep-metadata-keys cell.metadata.nbgrader notebooks/*.ipynb solutions/*.ipynb exercises/*.ipynb
 
 clean-venv:

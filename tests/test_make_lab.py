@@ -1,8 +1,11 @@
-"""`make lab` (the README's first command) really serves the course's notebooks."""
+"""`make lab` (the README's first command) really serves the course's notebooks, as learners get it:
+without nbgrader's grading UI, even in an environment where `make test` installed the instructor extra."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -49,6 +52,15 @@ def test_make_lab_starts_jupyterlab_serving_the_notebooks(tmp_path):
         assert lab.status_code == 200 and "JupyterLab" in lab.text
         kernels = requests.get(f"{base}/api/kernelspecs", params={"token": token}, timeout=10).json()
         assert "python3" in kernels["kernelspecs"]
+        # The lab's page config is what its front end loads: nbgrader's extension is marked disabled there.
+        config = json.loads(re.search(r'id="jupyter-config-data"[^>]*>(.*?)</script>', lab.text, re.S).group(1))
+        disabled = config.get("disabledExtensions") or {}
+        disabled = dict.fromkeys(disabled, True) if isinstance(disabled, list) else disabled
+        assert disabled.get("@jupyter/nbgrader") is True, f"nbgrader's lab extension is enabled: {disabled}"
+        # ... and its server side is not loaded: no formgrader, no assignment list, no validation.
+        for route in ("formgrader", "assignments", "nbgrader_version"):
+            status = requests.get(f"{base}/{route}", params={"token": token}, timeout=10).status_code
+            assert status == 404, f"/{route} answers {status}: nbgrader's server extension is loaded"
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
