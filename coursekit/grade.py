@@ -59,6 +59,7 @@ import nbformat
 
 from . import sandbox
 from .exercises import ROOT, SOLUTIONS, nbgrader_meta
+from .grading import is_stub
 
 TOTAL = "TOTAL"
 GRACE = 5.0  # seconds past a limit before the sandbox is killed (the in-process alarm comes first)
@@ -465,7 +466,7 @@ def _cell_problem(status: dict | None) -> str:
     if not status or status.get("status") == "ok":
         return ""
     error, message = status.get("error", "Error"), status.get("message", "")
-    if error == "NotImplementedError":
+    if is_stub(error, message):
         return "not implemented yet (the cell still raises NotImplementedError)"
     return f"{error}: {message}".strip()
 

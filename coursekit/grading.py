@@ -719,6 +719,12 @@ _BROADCAST = re.compile(r"size of tensor a \((\d+)\) must match the size of tens
                         r"operands could not be broadcast together")
 
 
+def is_stub(error: str, message: str) -> bool:
+    """Is this the exercise's stub, ``raise NotImplementedError()``? A NotImplementedError with a message
+    comes from a library (torch says which operation or dtype it lacks) and is reported as an error."""
+    return error == "NotImplementedError" and not message
+
+
 def judge(case: Case, outcome: Outcome, name: str, atol: float, rtol: float, time_limit: float) -> str:
     """The hint for one case ("" when it passed)."""
     status = outcome.status
@@ -733,7 +739,7 @@ def judge(case: Case, outcome: Outcome, name: str, atol: float, rtol: float, tim
         return (f"took longer than {time_limit:g} s: an infinite loop? "
                 f"(a `while` whose condition never changes?)")
     if status == "raised":
-        if outcome.error == "NotImplementedError":
+        if is_stub(outcome.error, outcome.message):
             return f"not implemented yet: replace `raise NotImplementedError()` in {name} with your code"
         hint = (f"your code raised {outcome.error}{outcome.where}"
                 + (f" -> {outcome.message}" if outcome.message else ""))
@@ -772,7 +778,7 @@ def stops_the_check(outcome: Outcome) -> str:
         return "the remaining cases were skipped after the time limit"
     if outcome.status == "missing":
         return "the remaining cases were skipped: there is no function to call"
-    if outcome.status == "raised" and outcome.error == "NotImplementedError":
+    if outcome.status == "raised" and is_stub(outcome.error, outcome.message):
         return "the remaining cases were skipped: nothing to run yet"
     return ""
 

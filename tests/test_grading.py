@@ -101,6 +101,15 @@ def test_not_implemented_is_reported_once(capsys):
     assert "softmax: not implemented yet" in seen
 
 
+def test_a_library_not_implemented_error_is_reported_as_an_error_not_as_the_stub(capsys):
+    def needs_a_missing_kernel(x):
+        raise NotImplementedError("\"softmax_lastdim_kernel_impl\" not implemented for 'Long'")
+
+    seen = fails_with(needs_a_missing_kernel, SOFTMAX_CASES, capsys, name="softmax")
+    assert "not implemented yet" not in seen
+    assert "raised NotImplementedError" in seen and "'Long'" in seen
+
+
 def test_infinite_loop_is_stopped_with_a_hint(capsys):
     def spin(x):
         while True:
