@@ -110,6 +110,11 @@ def test_vanishing_proof_catches_a_wrong_jacobian(old, new):
     _fails(VANISHING, "impl-vanishing", old, new)
 
 
+def test_vanishing_proof_catches_the_mean_slope_as_the_rate():
+    # The rate per step is sigma_max times the root-mean-square of tanh', not its mean (which predicts too fast a decay).
+    _fails(VANISHING, "impl-vanishing", ".pow(2).mean().sqrt()", ".mean()")
+
+
 # ---------------------------------------------------------------------------------------------
 # 4 · the LSTM cell by hand == nn.LSTMCell and nn.LSTM
 
