@@ -52,11 +52,12 @@ def test_make_lab_starts_jupyterlab_serving_the_notebooks(tmp_path):
         assert lab.status_code == 200 and "JupyterLab" in lab.text
         kernels = requests.get(f"{base}/api/kernelspecs", params={"token": token}, timeout=10).json()
         assert "python3" in kernels["kernelspecs"]
-        # The lab's page config is what its front end loads: nbgrader's extension is marked disabled there.
+        # The lab's page config is what its front end loads: nbgrader's extension is listed as disabled
+        # there, in the list form the front end reads (a mapping stops JupyterLab with a blank page).
         config = json.loads(re.search(r'id="jupyter-config-data"[^>]*>(.*?)</script>', lab.text, re.S).group(1))
-        disabled = config.get("disabledExtensions") or {}
-        disabled = dict.fromkeys(disabled, True) if isinstance(disabled, list) else disabled
-        assert disabled.get("@jupyter/nbgrader") is True, f"nbgrader's lab extension is enabled: {disabled}"
+        disabled = config.get("disabledExtensions")
+        assert isinstance(disabled, list), f"JupyterLab's front end needs a list of disabled extensions: {disabled!r}"
+        assert "@jupyter/nbgrader" in disabled, f"nbgrader's lab extension is enabled: {disabled}"
         # ... and its server side is not loaded: no formgrader, no assignment list, no validation.
         for route in ("formgrader", "assignments", "nbgrader_version"):
             status = requests.get(f"{base}/{route}", params={"token": token}, timeout=10).status_code

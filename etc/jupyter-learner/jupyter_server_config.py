@@ -18,12 +18,16 @@ NBGRADER_LAB_EXTENSION = "@jupyter/nbgrader"
 
 
 def hide_grading_ui(handler, page_config):
-    """JupyterLab's page-config hook: mark nbgrader's front end disabled, keeping what else is disabled."""
-    disabled = page_config.get("disabledExtensions") or {}
-    if isinstance(disabled, list):  # the file form lists names; the page config maps them to true
-        disabled = dict.fromkeys(disabled, True)
-    disabled[NBGRADER_LAB_EXTENSION] = True
-    page_config["disabledExtensions"] = disabled
+    """JupyterLab's page-config hook: mark nbgrader's front end disabled, keeping what else is disabled.
+
+    The front end reads ``disabledExtensions`` as a *list* of names (jupyterlab_server turns the config
+    files' ``{name: true}`` form into one before this hook runs); handed a mapping, JupyterLab stops at
+    start-up with a blank page.
+    """
+    disabled = page_config.get("disabledExtensions") or []
+    if isinstance(disabled, dict):
+        disabled = [name for name, off in disabled.items() if off]
+    page_config["disabledExtensions"] = list(dict.fromkeys([*disabled, NBGRADER_LAB_EXTENSION]))
     return page_config
 
 
