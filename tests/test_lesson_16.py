@@ -1,11 +1,15 @@
 """Mutation tests for notebook 16 (attention).
 
 Each proof cell must pass with the notebook's own code and fail (AssertionError) when the code it checks
-is replaced by a plausible wrong version. The seq2seq and REINFORCE cells train small models in quick
-mode (several seconds of CPU each); the notebook sets torch to one thread, which the fixture undoes.
+is replaced by a plausible wrong version. Only the tagged cells run, in quick mode. The two expensive
+sections share their work: the seq2seq data and the two seed-0 models are built once per module (a mutant
+of the attention branch retrains only the attention model), and the glimpse policies are trained once and
+only the estimator is swapped. The notebook sets torch to one thread, which the fixtures undo.
 """
 
 from __future__ import annotations
+
+from contextlib import contextmanager
 
 import matplotlib
 import pytest
@@ -68,6 +72,29 @@ def test_weights_proof_catches_masking_after_the_softmax():
     wrong = wrong.replace(MASK_FILL, "pass")
     with pytest.raises(AssertionError):
         exec_cells(NB, WEIGHTS, replace={"impl-attention": wrong})
+
+
+# ---------------------------------------------------------------------------------------------
+# section 2: additive scores are a one-hidden-layer network on each (query, key) pair
+
+ADDITIVE = ["setup", "impl-scores", "proof-additive"]
+
+
+def test_additive_proof_passes():
+    ns = exec_cells(NB, ADDITIVE)
+    assert ns["error"] < 1e-4
+
+
+@pytest.mark.parametrize("old, new", [
+    # queries and keys broadcast along the wrong axes: scores (S, T) instead of (T, S)
+    ("(q @ W_q.T)[..., :, None, :] + (k @ W_k.T)[..., None, :, :]", "(q @ W_q.T)[..., None, :, :] + (k @ W_k.T)[..., :, None, :]"),
+    # no non-linearity: the score collapses to v.W_q q + v.W_k k, which cannot compare q with k
+    ("hidden = torch.tanh(", "hidden = ("),
+    # the hidden units summed instead of weighted by v
+    ("return hidden @ v", "return hidden.sum(-1)"),
+], ids=["axes-swapped", "no-tanh", "sum-not-v"])
+def test_additive_proof_catches(old, new):
+    _fails(ADDITIVE, "impl-scores", old, new)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,25 +213,71 @@ def test_order_proof_catches_encodings_that_carry_no_position():
 # ---------------------------------------------------------------------------------------------
 # section 3: attention beats the fixed-size context on long inputs
 
-SEQ2SEQ = ["setup", "impl-attention", "impl-scores", "seq2seq-task", "seq2seq-data", "impl-seq2seq",
-           "seq2seq-train", "seq2seq-run", "seq2seq-test", "proof-seq2seq"]
+SEQ2SEQ_PREFIX = ["setup", "impl-attention", "seq2seq-task", "seq2seq-data", "impl-seq2seq", "seq2seq-train"]
 
 
-def test_seq2seq_proof_passes():
-    ns = exec_cells(NB, SEQ2SEQ)
+@contextmanager
+def _quick_session(tmp_path):
+    """Quick mode for a module-scoped fixture (the autouse fixture is per test); torch's threads restored."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COURSEKIT_MODE", "quick")
+        mp.setenv("COURSEKIT_LIVE", "0")
+        mp.setenv("COURSEKIT_RESULTS", str(tmp_path / "results.jsonl"))
+        threads = torch.get_num_threads()
+        try:
+            yield
+        finally:
+            torch.set_num_threads(threads)
+            matplotlib.pyplot.close("all")
+
+
+def _run_tagged(ns: dict, tags: list[str], replace: dict[str, str] | None = None) -> dict:
+    """Run more tagged cells in a copy of `ns` (which stays as it was for the other tests)."""
+    ns = dict(ns)
+    for tag in tags:
+        (source,) = [replace[tag]] if replace and tag in replace else tagged_sources(NB, tag)
+        exec(compile(source, f"{NB}[{tag}]", "exec"), ns)
+    return ns
+
+
+@pytest.fixture(scope="module")
+def seq2seq(tmp_path_factory):
+    """The data, the models' code and the two seed-0 models of quick mode, built once."""
+    with _quick_session(tmp_path_factory.mktemp("seq2seq")):
+        prefix = exec_cells(NB, SEQ2SEQ_PREFIX)
+        trained = _run_tagged(prefix, ["seq2seq-run"])
+    return prefix, trained
+
+
+def _seq2seq_proof(ns: dict, models: dict, seeds: list[int]) -> dict:
+    ns = dict(ns, models=models, SEEDS=seeds)
+    return _run_tagged(ns, ["seq2seq-test", "proof-seq2seq"])
+
+
+def test_seq2seq_proof_passes(seq2seq):
+    _, trained = seq2seq
+    ns = _seq2seq_proof(trained, trained["models"], [0])
     assert ns["gap"] >= ns["MARGIN"]
 
 
-def test_seq2seq_margin_holds_for_other_seeds():
+def test_seq2seq_margin_holds_for_other_seeds(seq2seq):
     """The quick-mode margin is not a lucky seed: seeds 1 and 2 (both models) clear it too."""
-    ns = exec_cells(NB, SEQ2SEQ, replace={"seq2seq-run": _edited(
+    prefix, _ = seq2seq
+    ns = _run_tagged(prefix, ["seq2seq-run"], replace={"seq2seq-run": _edited(
         "seq2seq-run", "SEEDS = ck.by_mode(quick=[0], full=[0, 1, 2])", "SEEDS = [1, 2]")})
+    ns = _seq2seq_proof(ns, ns["models"], [1, 2])
     assert ns["gap"] >= ns["MARGIN"]
 
 
-def test_seq2seq_proof_catches_attention_that_does_not_look():
-    # uniform weights: the context is the plain mean of the encoder states, another fixed-size summary
-    _fails(SEQ2SEQ, "impl-seq2seq", "attention(self.W(s), states, states,", "attention(0 * self.W(s), states, states,")
+def test_seq2seq_proof_catches_attention_that_does_not_look(seq2seq):
+    # uniform weights: the context is the plain mean of the encoder states, another fixed-size summary.
+    # The edit touches only the attention branch, so the seed-0 model without attention is reused as it is.
+    prefix, trained = seq2seq
+    wrong = _edited("impl-seq2seq", "attention(self.W(s), states, states,", "attention(0 * self.W(s), states, states,")
+    ns = _run_tagged(prefix, ["impl-seq2seq", "seq2seq-train"], replace={"impl-seq2seq": wrong})
+    models = {(False, 0): trained["models"][(False, 0)], (True, 0): ns["train_seq2seq"](True, 0)}
+    with pytest.raises(AssertionError):
+        _seq2seq_proof(ns, models, [0])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -214,14 +287,10 @@ TRAINED = ["setup", "hard-data", "impl-reinforce", "reinforce-train"]
 
 
 @pytest.fixture(scope="module")
-def trained_policy():
+def trained_policy(tmp_path_factory):
     """Train the glimpse policies once (quick mode); the tests swap the estimator afterwards."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("COURSEKIT_MODE", "quick")
-        mp.setenv("COURSEKIT_LIVE", "0")
-        threads = torch.get_num_threads()
+    with _quick_session(tmp_path_factory.mktemp("reinforce")):
         ns = exec_cells(NB, TRAINED)
-        torch.set_num_threads(threads)
     return ns
 
 
