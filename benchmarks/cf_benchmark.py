@@ -21,11 +21,16 @@ with its defaults (``random_state=0``), and tuned by its ``GridSearchCV`` (3-fol
 Each row of the output gives the RMSE on every fold, their mean and sample standard deviation, and the
 seconds the contender took over all folds (searches included).
 
-    python benchmarks/cf_benchmark.py                      # full-mode settings: long (an hour on 2 busy cores)
+    python benchmarks/cf_benchmark.py                      # full-mode settings: long (see below)
     python benchmarks/cf_benchmark.py --mode quick --folds 1 2 --no-search --no-svdpp   # a smoke test
     python benchmarks/cf_benchmark.py --json cf.json       # also write the numbers
 
 Data come only through coursekit (set COURSEKIT_MIRROR to use a local mirror).
+
+Cost: the full run has not been timed end to end yet. From single fits on one CPU core, it needs roughly
+half an hour of CPU time, most of it in Surprise's searches (72 SVD fits and 9 SVD++ fits per fold) and
+our nested search (about 20 fits per fold). ``--mode quick --no-search`` took 26 min of wall-clock time on
+two cores shared with about twenty other jobs, 18 of them in SVD++.
 """
 
 from __future__ import annotations
@@ -42,14 +47,16 @@ NOTEBOOK = "notebooks/12_collaborative_filtering.ipynb"
 CELLS = ["setup", "data", "split", "train-mean", "impl-sigmoid-range", "impl-train", "impl-bias-only",
          "impl-dotbias", "tune"]
 
-# Surprise's search spaces: about as many settings as the notebook's coordinate search tries for the dot
-# product with biases (11), each scored by 3-fold cross-validation instead of one validation split.
+# Surprise's search spaces: a budget of the same order as the notebook's coordinate search (11 distinct
+# settings for the dot product with biases): 18 for BaselineOnly, 24 for SVD, 3 for SVD++ (slow), each scored
+# by 3-fold cross-validation instead of one validation split.
 SURPRISE_GRIDS = {
     "BaselineOnly": {"bsl_options": {"method": ["als"], "n_epochs": [10, 20], "reg_u": [5, 15, 25],
-                                     "reg_i": [5, 10, 20]}},
+                                     "reg_i": [5, 10, 20]},
+                     "verbose": [False]},
     "SVD": {"n_factors": [50, 100], "n_epochs": [20, 40], "lr_all": [0.005, 0.01], "reg_all": [0.02, 0.05, 0.1],
             "random_state": [0]},
-    # SVD++ is slow (about 10 s per fit here): only its regularisation is searched.
+    # SVD++ is slow (tens of seconds per fit on one core): only its regularisation is searched.
     "SVD++": {"n_epochs": [20], "reg_all": [0.02, 0.05, 0.1], "random_state": [0]},
 }
 
