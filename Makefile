@@ -1,7 +1,7 @@
 # The course's commands. `make lab` and `make test` are all a learner needs on a fresh clone:
 # each creates .venv on first use and installs the course into it, editable. `make lab` installs the
-# learner's environment (the course and JupyterLab); `make test` and `make slides` add the dev and
-# instructor extras (tests, lint, nbgrader, the slides' tooling).
+# learner's environment (the course and JupyterLab); `make test`, `make slides` and `make book` add the
+# dev and instructor extras (tests, lint, nbgrader, slides, the course site, the browser test's driver).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -13,7 +13,7 @@ LAB_ARGS ?=
 PYTEST_ARGS ?=
 NBVAL := --nbval-lax --nbval-current-env --nbval-cell-timeout=600
 
-.PHONY: lab test full lint strip exercises clean-venv sandbox slides
+.PHONY: lab test full lint strip exercises clean-venv sandbox slides book
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PY) -c '' 2>/dev/null || $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
@@ -56,6 +56,9 @@ test: $(DEV_STAMP) sandbox  ## lint, unit tests, and every notebook under nbval 
 
 slides: $(DEV_STAMP)  ## a reveal.js deck per lecture notebook in build/slides/, viewable offline
 	OMP_NUM_THREADS=1 COURSEKIT_MODE=quick COURSEKIT_LIVE=0 $(PY) -m coursekit.slides
+
+book: $(DEV_STAMP)  ## the course site (every lecture with its outputs, and its exercise) in build/book/
+	OMP_NUM_THREADS=1 COURSEKIT_MODE=quick COURSEKIT_LIVE=0 $(PY) -m coursekit.book
 
 full: $(STAMP)  ## run every notebook in full mode and write RESULTS.md
 	COURSEKIT_MODE=full $(PY) -m coursekit.full notebooks/*.ipynb --table RESULTS.md
