@@ -13,7 +13,7 @@ LAB_ARGS ?=
 PYTEST_ARGS ?=
 NBVAL := --nbval-lax --nbval-current-env --nbval-cell-timeout=600
 
-.PHONY: lab test full lint strip exercises clean-venv sandbox slides book
+.PHONY: lab test full lint strip exercises clean-venv sandbox browser slides book
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PY) -c '' 2>/dev/null || $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
@@ -48,11 +48,30 @@ sandbox:
 	         "try: sudo apt-get install bubblewrap); the grader will run submissions without it"; \
 	  fi; }
 
-test: $(DEV_STAMP) sandbox  ## lint, unit tests, and every notebook under nbval in quick mode
+# The browser test's Chromium: Debian's package, installed when missing (as root, with apt-get); never a
+# browser download. Where it cannot be installed the browser test is skipped and says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "make browser: installing Debian's chromium with apt-get (about a minute)"; \
+	    apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && \
+	      apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null 2>&1; } || \
+	    echo "make browser: apt-get could not install chromium; the browser test will be skipped"; \
+	  else \
+	    echo "make browser: chromium is missing and cannot be installed here (needs root and apt-get;"\
+	         "try: sudo apt-get install chromium); the browser test will be skipped"; \
+	  fi; }
+
+test: $(DEV_STAMP) sandbox browser  ## lint, unit tests, every notebook under nbval in quick mode, the site, the browser test
 	$(PY) -m ruff check .
 	# Two workers on two cores: one torch thread each, or they oversubscribe the CPU and crawl.
+	# -p coursekit.executed keeps each lecture as nbval ran it, for the site and the browser test.
 	OMP_NUM_THREADS=1 COURSEKIT_MODE=quick COURSEKIT_LIVE=0 $(PY) -m pytest -n 2 --dist loadfile $(NBVAL) \
-		tests notebooks solutions $(PYTEST_ARGS)
+		-p coursekit.executed --ignore=tests/test_browser_lab.py tests notebooks solutions $(PYTEST_ARGS)
+	COURSEKIT_MODE=quick $(PY) -m coursekit.book
+	# In a real JupyterLab: the notebooks that display widgets, a deck, the site (screenshots: build/browser/).
+	OMP_NUM_THREADS=1 COURSEKIT_MODE=quick $(PY) -m pytest -p no:cacheprovider tests/test_browser_lab.py $(PYTEST_ARGS)
 
 slides: $(DEV_STAMP)  ## a reveal.js deck per lecture notebook in build/slides/, viewable offline
 	OMP_NUM_THREADS=1 COURSEKIT_MODE=quick COURSEKIT_LIVE=0 $(PY) -m coursekit.slides
