@@ -1,6 +1,7 @@
 """Lecture mode: a reveal.js deck per lecture notebook, viewable offline.
 
     python -m coursekit.slides [NOTEBOOKS...] [--out build/slides]     # what `make slides` runs
+    python -m coursekit.slides --annotate NOTEBOOKS...                 # draft slide types to review
 
 Each deck is nbconvert's slides export of the notebook *with its outputs* (the executed copies of
 ``coursekit.executed``: no second run when ``make test`` has just run the notebooks). reveal.js and
@@ -117,6 +118,57 @@ def problems(nb) -> list[str]:
     return found
 
 
+def propose(nb) -> int:
+    """Give every cell without a slide type one that follows the convention; returns how many it set.
+
+    A first draft for a notebook's author to review in JupyterLab, never an overwrite: cells that have a
+    type keep it. Title and ``##`` are slides, ``###`` subslides, set-up cells skipped, proof cells
+    fragments, prose that follows code opens a subslide, and a fifth visible cell starts a new one.
+    """
+    shown, code_since_prose, changed = 0, False, 0
+    for i, cell in enumerate(nb.cells):
+        kind = slide_type(cell)
+        if kind is None:
+            first = _source(cell).lstrip().split("\n", 1)[0]
+            proof = any(t.startswith("proof-") for t in cell.get("metadata", {}).get("tags", []))
+            if i == 0 or (cell.cell_type == "markdown" and first.startswith(("# ", "## "))):
+                kind = "slide"
+            elif cell.cell_type == "markdown" and first.startswith("### "):
+                kind = "subslide"
+            elif is_plumbing(cell):
+                kind = "skip"
+            elif proof:
+                kind = "fragment" if shown < MAX_CELLS_PER_SLIDE else "subslide"
+            elif cell.cell_type == "markdown" and code_since_prose:
+                kind = "subslide"
+            else:
+                kind = "-" if shown < MAX_CELLS_PER_SLIDE else "subslide"
+            cell.setdefault("metadata", {})["slideshow"] = {"slide_type": kind}
+            changed += 1
+        if kind in ("slide", "subslide"):
+            shown, code_since_prose = 0, False
+        if kind not in ("skip", "notes"):
+            shown += 1
+            code_since_prose = code_since_prose or cell.cell_type == "code"
+    return changed
+
+
+def annotate(path: Path) -> list[str]:
+    """Write ``propose``'s slide types into the notebook at ``path``, changing nothing else in the file
+    (the JSON is re-written in nbformat's own layout); returns what ``problems`` still finds."""
+    import json
+
+    import nbformat
+
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    nb = nbformat.from_dict(raw)
+    propose(nb)
+    for cell, proposed in zip(raw["cells"], nb.cells, strict=True):
+        cell.setdefault("metadata", {})["slideshow"] = dict(proposed.metadata["slideshow"])
+    path.write_text(json.dumps(raw, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    return problems(nbformat.reads(path.read_text(encoding="utf-8"), as_version=4))
+
+
 def _package_dir(package: str, sub: str) -> Path:
     try:
         path = Path(str(resources.files(package) / sub))
@@ -178,7 +230,15 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "slides")
+    parser.add_argument("--annotate", action="store_true",
+                        help="give the cells of NOTEBOOKS that have no slide type one (a draft to review), "
+                             "then stop; cells with a type keep it")
     args = parser.parse_args(argv)
+    if args.annotate:
+        for path in args.notebooks:
+            found = annotate(path)
+            print(f"{path}: slide types proposed" + (f"; still off the convention: {found}" if found else ""))
+        return 0
     build(args.notebooks or lecture_notebooks(), args.out)
     print(f"open {args.out}/<notebook>.slides.html in a browser (S: speaker notes, Esc: overview)")
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -75,3 +76,23 @@ def test_a_deck_builds_and_loads_nothing_from_the_network(tmp_path):
     assert (tmp_path / ASSETS / "reveal.js" / "LICENSE").exists()
     skipped = [c for c in nb.cells if slide_type(c) == "skip"]
     assert skipped and all(c.source not in html for c in skipped if c.cell_type == "code")
+
+
+def test_annotate_drafts_slide_types_that_follow_the_convention_and_changes_nothing_else(tmp_path):
+    from coursekit.slides import annotate
+
+    raw = json.loads((ROOT / "notebooks" / "01_neurons_and_activations.ipynb").read_text())
+    for cell in raw["cells"]:
+        cell["metadata"].pop("slideshow", None)
+    raw["cells"][3]["metadata"]["slideshow"] = {"slide_type": "notes"}  # a type already set is kept
+    path = tmp_path / "01.ipynb"
+    path.write_text(json.dumps(raw, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+    assert annotate(path) == []
+    after = json.loads(path.read_text())
+    assert after["cells"][3]["metadata"]["slideshow"] == {"slide_type": "notes"}
+    assert all(slide_type(cell) for cell in after["cells"])
+    for cell in after["cells"]:
+        cell["metadata"].pop("slideshow")
+    for cell in raw["cells"]:
+        cell["metadata"].pop("slideshow", None)
+    assert after == raw
