@@ -130,3 +130,18 @@ def test_mixer_proof_catches(old, new):
     wrong = edited_cell(NB, "impl-mixer", old, new)
     with pytest.raises(AssertionError):
         exec_cells(NB, MIXER, replace={"impl-mixer": wrong})
+
+
+# --------------------------------------------------------------------------------------------- pseudo-labelling
+
+PSEUDO = BASE + ["impl-train", "impl-splits", "noise", "scan", "impl-mixer", "pl-rows", "impl-pseudo", "proof-pseudo"]
+
+
+def test_pseudo_proof_catches_hidden_labels_used_as_pseudo_labels():
+    # The leak the proof cell guards against: the unlabelled drivers' real labels used for training. The
+    # "pseudo-labels" are then all right, which no teacher of this notebook achieves (the passing case runs in the
+    # notebook itself under nbval; running it here too would double the cost).
+    wrong = edited_cell(NB, "impl-pseudo", "pseudo = (x_unlabelled, predict(teacher, x_unlabelled))",
+                        "pseudo = (x_unlabelled, y_unlabelled_hidden)")
+    with pytest.raises(AssertionError):
+        exec_cells(NB, PSEUDO, replace={"impl-pseudo": wrong})
