@@ -13,7 +13,8 @@ nb_output_stderr = "show"
 myst_enable_extensions = ["dollarmath", "amsmath"]
 exclude_patterns = ["_build", "**.ipynb_checkpoints"]
 # Lecture notebooks link to each other and to files outside the site; those links stay as text.
-suppress_warnings = ["myst.header", "myst.xref_missing", "mystnb.unknown_mime_type"]
+suppress_warnings = ["myst.header", "myst.xref_missing", "mystnb.unknown_mime_type",
+                     "misc.highlighting_failure"]  # IPython shell escapes (`!cmd`) in code cells
 
 html_theme = "sphinx_book_theme"
 html_title = project
