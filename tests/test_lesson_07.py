@@ -9,7 +9,7 @@ rule dividing by 2, Newton's method without the Hessian, ...
 from __future__ import annotations
 
 import pytest
-from nbcells import exec_cells
+from nbcells import edited_cell, exec_cells
 
 NB = "notebooks/07_optimizers_as_spreadsheets.ipynb"
 BASE = ["setup", "sheet-data", "sheet-tools"]
@@ -26,6 +26,8 @@ CHAINS = {
     "proof-eve": BASE + ["impl-adam", "run-adam", "impl-eve", "run-eve", "proof-eve"],
     "proof-anneal": BASE + ["impl-adam", "run-adam", "impl-anneal", "run-anneal", "proof-anneal"],
     "proof-valley": BASE + ["impl-sgd", "impl-momentum", "impl-trajectories", "proof-valley"],
+    "proof-nesterov-bound": BASE + ["impl-sgd", "impl-momentum", "impl-nesterov", "impl-rmsprop", "impl-adam",
+                                    "impl-trajectories", "impl-nesterov-bound", "proof-nesterov-bound"],
     "proof-newton": BASE + ["impl-trajectories", "impl-newton", "proof-newton"],
     "proof-schedules": ["setup", "impl-schedules", "proof-schedules"],
 }
@@ -337,6 +339,17 @@ def momentum_step(w, g, state, lr, momentum):
     return w - lr * g
 '''),
     # --- Newton
+    "nesterov bound: torch's Nesterov replaced by heavy-ball momentum": ("proof-nesterov-bound", "impl-nesterov", '''
+def nesterov_step(w, g, state, lr, momentum):
+    u = momentum * state.get("u", torch.zeros_like(w)) + g
+    state["u"] = u
+    return w - lr * u
+'''),
+    "nesterov bound: the heavy-ball bound 2(1 + mu)": ("proof-nesterov-bound", "impl-nesterov-bound", edited_cell(
+        NB, "impl-nesterov-bound", '"Nesterov": 2 * (1 + momentum) / (1 + 2 * momentum)',
+        '"Nesterov": 2 * (1 + momentum)')),
+    "nesterov bound: plain SGD's bound 2": ("proof-nesterov-bound", "impl-nesterov-bound", edited_cell(
+        NB, "impl-nesterov-bound", '"Nesterov": 2 * (1 + momentum) / (1 + 2 * momentum)', '"Nesterov": 2.0')),
     "newton: the gradient only": ("proof-newton", "impl-newton", '''
 def newton_step(f, w):
     return w - gradient(f, w)
