@@ -21,7 +21,7 @@ CHAINS = {
     "proof-momentum": BASE + ["impl-momentum", "run-momentum", "proof-momentum"],
     "proof-nesterov": BASE + ["impl-nesterov", "proof-nesterov"],
     "proof-adagrad": BASE + ["impl-adagrad", "run-adagrad", "proof-adagrad"],
-    "proof-rmsprop": BASE + ["impl-rmsprop", "proof-rmsprop"],
+    "proof-rmsprop": BASE + ["impl-rmsprop", "run-rmsprop", "proof-rmsprop"],
     "proof-adam": BASE + ["impl-adam", "run-adam", "proof-adam"],
     "proof-eve": BASE + ["impl-adam", "run-adam", "impl-eve", "run-eve", "proof-eve"],
     "proof-anneal": BASE + ["impl-adam", "run-adam", "impl-anneal", "run-anneal", "proof-anneal"],
@@ -68,6 +68,20 @@ def test_proof_passes_with_the_notebooks_code(proof):
 
 def test_interpolation_proof_passes_on_a_toy_problem():
     exec_cells(NB, INTERPOLATION, replace={"interp-train": TOY_TRAINING})
+
+
+# the rest of the impl-rmsprop cell, for mutants that replace rmsprop_step
+RMSPROP_REST = '''
+
+def torch_order_rmsprop_step(w, g, state):
+    return rmsprop_step(w, g, state, lr=0.02, alpha=0.9, eps=0.0)
+
+
+def sheet_rmsprop_step(w, g, state, lr=0.02, alpha=0.9):
+    s_previous = state.get("s", g * g)
+    state["s"] = alpha * s_previous + (1 - alpha) * g * g
+    return w - lr * g / s_previous.sqrt()
+'''
 
 
 MUTANTS = {
@@ -197,24 +211,26 @@ def adagrad_step(w, g, state, lr, lr_decay=0.0, eps=1e-10, initial_accumulator_v
     return w - state["lr_eff"] * g
 ''' + ADAGRAD_REST),
     # --- RMSProp
+    "rmsprop: the workbook's sheet computed in torch's order": ("proof-rmsprop", "impl-rmsprop", edited_cell(
+        NB, "impl-rmsprop", "return w - lr * g / s_previous.sqrt()", 'return w - lr * g / state["s"].sqrt()')),
+    "rmsprop: the workbook's average never updated": ("proof-rmsprop", "impl-rmsprop", edited_cell(
+        NB, "impl-rmsprop", 'state["s"] = alpha * s_previous + (1 - alpha) * g * g', 'state["s"] = s_previous')),
+    "rmsprop: the workbook's order starting from s = 1": ("proof-rmsprop", "impl-rmsprop", edited_cell(
+        NB, "impl-rmsprop", 'state.get("s", g * g)', 'state.get("s", torch.ones_like(w))')),
     "rmsprop: eps inside the square root": ("proof-rmsprop", "impl-rmsprop", '''
 def rmsprop_step(w, g, state, lr, alpha=0.99, eps=1e-8):
     s = alpha * state.get("s", torch.zeros_like(w)) + (1 - alpha) * g * g
     state["s"] = s
     return w - lr * g / (s + eps).sqrt()
 
-def sheet_rmsprop_step(w, g, state):
-    return rmsprop_step(w, g, state, lr=0.02, alpha=0.9, eps=0.0)
-'''),
+''' + RMSPROP_REST),
     "rmsprop: alpha weights the new gradient": ("proof-rmsprop", "impl-rmsprop", '''
 def rmsprop_step(w, g, state, lr, alpha=0.99, eps=1e-8):
     s = (1 - alpha) * state.get("s", torch.zeros_like(w)) + alpha * g * g
     state["s"] = s
     return w - lr * g / (s.sqrt() + eps)
 
-def sheet_rmsprop_step(w, g, state):
-    return rmsprop_step(w, g, state, lr=0.02, alpha=0.9, eps=0.0)
-'''),
+''' + RMSPROP_REST),
 })
 
 ADAM_REST = '''
