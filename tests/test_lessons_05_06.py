@@ -6,9 +6,10 @@ implementation is replaced by a plausible wrong one: a proof that cannot fail pr
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from tests.nbcells import edited_cell, exec_cells
+from tests.nbcells import edited_cell, exec_cells, tagged_sources
 
 NB05 = "notebooks/05_convolution_by_hand.ipynb"
 NB06 = "notebooks/06_pooling_dense_and_mnist_cnn.ipynb"
@@ -79,6 +80,25 @@ def test_output_size_proof_catches(wrong):
     source = edited_cell(NB05, "impl-output-size", "(n + 2 * padding - f) // stride + 1", wrong)
     with pytest.raises(AssertionError):
         exec_cells(NB05, SIZE_CELLS, replace={"impl-output-size": source})
+
+
+@pytest.mark.parametrize("old, new, fails", [
+    ("np.sum(window * weight[o])", "np.sum(window * weight[o])", False),  # the notebook's own loops
+    # only the first input channel is used: a "3x3x2" filter that never looks at channel 2
+    ("np.sum(window * weight[o])", "np.sum(window[:1] * weight[o][:1])", True),
+], ids=["own-loops", "first-channel-only"])
+def test_shared_filter_proof_needs_a_convolution_that_sums_over_channels(old, new, fails):
+    """The proof runs on conv1 and filters2 from untagged cells; small random stand-ins keep the test fast."""
+    ns = exec_cells(NB05, ["setup", "impl-conv-loops"],
+                    replace={"impl-conv-loops": edited_cell(NB05, "impl-conv-loops", old, new)})
+    rng = np.random.default_rng(0)
+    ns["conv1"], ns["filters2"] = rng.random((2, 8, 9)), rng.normal(size=(2, 2, 3, 3))
+    (proof,) = tagged_sources(NB05, "proof-shared-filter")
+    if fails:
+        with pytest.raises(AssertionError):
+            exec(proof, ns)
+    else:
+        exec(proof, ns)
 
 
 CENTRE_CELLS = ["setup", "data", "impl-conv-loops", "impl-edge-filters", "impl-centre", "centring", "proof-centring"]
