@@ -13,6 +13,8 @@ import types
 from pathlib import Path
 
 import nbformat
+import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,3 +59,15 @@ def exec_cells(notebook: str | Path, tags: list[str], replace: dict[str, str] | 
     if missing:
         raise LookupError(f"{notebook} has no code cell tagged {sorted(missing)}")
     return namespace
+
+
+@pytest.fixture(autouse=True)
+def quick_mode_and_threads(monkeypatch):
+    """Autouse in every lesson test that imports it: the cells run in quick mode without live plots, and
+    whatever thread count a cell sets for torch is undone afterwards."""
+    monkeypatch.setenv("COURSEKIT_MODE", "quick")
+    monkeypatch.setenv("COURSEKIT_LIVE", "0")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)

@@ -8,10 +8,9 @@ replaced by a plausible wrong version. Everything runs in quick mode on the cour
 from __future__ import annotations
 
 import pytest
-import torch
 
 from coursekit import DatasetUnavailable
-from tests.nbcells import edited_cell, exec_cells
+from tests.nbcells import edited_cell, exec_cells, quick_mode_and_threads  # noqa: F401 (autouse fixture)
 
 NB = "notebooks/11_statefarm_sample_and_pseudo_labels.ipynb"
 
@@ -35,15 +34,6 @@ def driver_partition(drivers, sizes, generator):
         masks.append(mask)
     return masks
 '''
-
-
-@pytest.fixture(autouse=True)
-def quick_mode_and_threads(monkeypatch):
-    monkeypatch.setenv("COURSEKIT_MODE", "quick")
-    monkeypatch.setenv("COURSEKIT_LIVE", "0")
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module", autouse=True)

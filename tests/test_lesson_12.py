@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tests.nbcells import edited_cell, exec_cells
+from tests.nbcells import edited_cell, exec_cells, quick_mode_and_threads  # noqa: F401 (autouse fixture)
 
 NB = "notebooks/12_collaborative_filtering.ipynb"
 
@@ -35,15 +35,6 @@ BIAS_MEANING = FINAL + ["biases", "proof-bias-meaning"]
 NEIGHBOURS = FINAL + ["biases", "impl-neighbours", "proof-neighbours"]
 ROTATION = FINAL + ["biases", "impl-neighbours", "proof-rotation"]
 STUBS = {"tune": NO_SEARCH, "train-nn": NO_NET}
-
-
-@pytest.fixture(autouse=True)
-def quick_mode_and_threads(monkeypatch):
-    monkeypatch.setenv("COURSEKIT_MODE", "quick")
-    monkeypatch.setenv("COURSEKIT_LIVE", "0")
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
 
 
 def _edited(tag: str, old: str, new: str) -> str:

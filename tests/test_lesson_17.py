@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tests.nbcells import edited_cell, exec_cells, tagged_sources
+from tests.nbcells import edited_cell, exec_cells, quick_mode_and_threads, tagged_sources  # noqa: F401 (autouse fixture)
 
 NB = "notebooks/17_word2vec.ipynb"
 
@@ -25,16 +25,6 @@ PAIRS = BASE + ["impl-cooc", "impl-subsample", "impl-pairs", "proof-pairs"]
 TRAIN = LSA[:-1] + ["impl-loss", "impl-step", "impl-subsample", "subsample-plot", "impl-noise", "impl-pairs",
                     "impl-train", "train-sgns", "impl-analogy", "evaluate"]
 EVALUATION_PROOFS = ["proof-sgns", "proof-exclusion", "pmi-check", "proof-pmi"]
-
-
-@pytest.fixture(autouse=True)
-def quick_mode_and_threads(monkeypatch):
-    monkeypatch.setenv("COURSEKIT_MODE", "quick")
-    monkeypatch.setenv("COURSEKIT_LIVE", "0")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
 
 
 def _edited(tag: str, old: str, new: str) -> str:
