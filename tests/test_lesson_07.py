@@ -20,7 +20,7 @@ CHAINS = {
     "proof-sgd-torch": BASE + ["impl-sgd", "proof-sgd-torch"],
     "proof-momentum": BASE + ["impl-momentum", "run-momentum", "proof-momentum"],
     "proof-nesterov": BASE + ["impl-nesterov", "proof-nesterov"],
-    "proof-adagrad": BASE + ["impl-adagrad", "run-adagrad", "proof-adagrad"],
+    "proof-adagrad": BASE + ["impl-sgd", "run-sgd", "impl-adagrad", "run-adagrad", "proof-adagrad"],
     "proof-rmsprop": BASE + ["impl-rmsprop", "run-rmsprop", "proof-rmsprop"],
     "proof-adam": BASE + ["impl-adam", "run-adam", "proof-adam"],
     "proof-eve": BASE + ["impl-adam", "run-adam", "impl-eve", "run-eve", "proof-eve"],
@@ -327,6 +327,20 @@ def adam_ann_end_of_epoch(state, rows):
                                         "lr after": state["lr"]})
 '''
 MUTANTS.update({
+    "adagrad: one accumulator shared by both weights": ("proof-adagrad", "impl-adagrad", edited_cell(
+        NB, "impl-adagrad", "G = state.get(\"G\", torch.full_like(w, initial_accumulator_value)) + g * g",
+        "G = state.get(\"G\", torch.full_like(w, initial_accumulator_value)) + (g * g).sum()")),
+    "eve: the step multiplied by d instead of divided": ("proof-eve", "impl-eve", edited_cell(
+        NB, "impl-eve", 'lr=1.0 / state["d"]', 'lr=state["d"]')),
+    "eve: d grows with a steady relative change (1 - beta weights the old d)": ("proof-eve", "impl-eve", edited_cell(
+        NB, "impl-eve", "return beta * d + (1 - beta) * r", "return (1 - beta) * d + beta * r")),
+    "anneal: the sheet's macro measures g2 from the wrong moment (m instead of v)": (
+        "proof-anneal", "impl-anneal", edited_cell(NB, "impl-anneal", 'g2 = state["v"].sqrt().sum().item()',
+                                                   'g2 = state["m"].abs().sum().item()')),
+    "schedules: 1/t decay one step early": ("proof-schedules", "impl-schedules", edited_cell(
+        NB, "impl-schedules", "return lr0 / (1 + k * t)", "return lr0 / (1 + k * (t + 1))")),
+    "schedules: 1/sqrt(t) without the square root": ("proof-schedules", "impl-schedules", edited_cell(
+        NB, "impl-schedules", "return lr0 / math.sqrt(1 + k * t)", "return lr0 / (1 + k * t)")),
     "anneal: divides by 2": ("proof-anneal", "impl-anneal", '''
 def anneal_lr(lr, g2, best):
     if g2 / best > 2:
