@@ -31,6 +31,14 @@ def edited_cell(notebook: str | Path, tag: str, old: str, new: str) -> str:
     return source.replace(old, new)
 
 
+def proof_fails(notebook: str | Path, tags: list[str], tag: str, old: str, new: str) -> None:
+    """A mutation check: with ``old`` replaced by ``new`` in the cell tagged ``tag``, running the cells
+    carrying ``tags`` must fail an assert (the proof catches the mistake)."""
+    wrong = edited_cell(notebook, tag, old, new)
+    with pytest.raises(AssertionError):
+        exec_cells(notebook, tags, replace={tag: wrong})
+
+
 def exec_cells(notebook: str | Path, tags: list[str], replace: dict[str, str] | None = None) -> dict:
     """Execute the code cells carrying any of ``tags`` (in notebook order); return the namespace.
 

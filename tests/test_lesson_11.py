@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from coursekit import DatasetUnavailable
-from tests.nbcells import edited_cell, exec_cells, quick_mode_and_threads  # noqa: F401 (autouse fixture)
+from tests.nbcells import edited_cell, exec_cells, proof_fails, quick_mode_and_threads  # noqa: F401 (autouse fixture)
 
 NB = "notebooks/11_statefarm_sample_and_pseudo_labels.ipynb"
 
@@ -64,9 +64,7 @@ def test_linear_proof_passes():
      '"clipped loss, 1e-5 then 1e-3": ([1e-2] * linear_epochs, clipped_cross_entropy)'),
 ], ids=["no-clip", "warm-start-starts-high"])
 def test_linear_proof_catches(old, new):
-    wrong = edited_cell(NB, "impl-linear", old, new)
-    with pytest.raises(AssertionError):
-        exec_cells(NB, LINEAR, replace={"impl-linear": wrong})
+    proof_fails(NB, LINEAR, "impl-linear", old, new)
 
 
 # --------------------------------------------------------------------------------------------- driver vs random split
@@ -117,9 +115,7 @@ def test_mixer_proof_passes():
     ("self.n_labelled = batch_size - self.n_pseudo", "self.n_labelled = batch_size"),
 ], ids=["nearest-count", "no-float-tolerance", "labelled-not-reduced"])
 def test_mixer_proof_catches(old, new):
-    wrong = edited_cell(NB, "impl-mixer", old, new)
-    with pytest.raises(AssertionError):
-        exec_cells(NB, MIXER, replace={"impl-mixer": wrong})
+    proof_fails(NB, MIXER, "impl-mixer", old, new)
 
 
 # --------------------------------------------------------------------------------------------- pseudo-labelling

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tests.nbcells import edited_cell, exec_cells
+from tests.nbcells import edited_cell, exec_cells, proof_fails
 
 NB = "notebooks/15_recurrent_networks_and_lstm.ipynb"
 
@@ -33,12 +33,6 @@ def quick_mode(monkeypatch, tmp_path):
     torch.set_num_threads(threads)
 
 
-def _fails(tags: list[str], tag: str, old: str, new: str) -> None:
-    wrong = edited_cell(NB, tag, old, new)
-    with pytest.raises(AssertionError):
-        exec_cells(NB, tags, replace={tag: wrong})
-
-
 # ---------------------------------------------------------------------------------------------
 # 1 · the recurrent layer == nn.RNN
 
@@ -53,7 +47,7 @@ def test_rnn_proof_passes():
     ("h = torch.tanh(x_t @ W_xh.T + h @ W_hh.T + b)", "h = x_t @ W_xh.T + h @ W_hh.T + b"),  # no tanh
 ], ids=["transposed-W_hh", "state-not-carried", "no-tanh"])
 def test_rnn_proof_catches(old, new):
-    _fails(RNN, "impl-rnn", old, new)
+    proof_fails(NB, RNN, "impl-rnn", old, new)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -80,7 +74,7 @@ def test_bptt_proof_passes():
 ], ids=["not-summed", "averaged", "no-recurrent-path", "no-tanh-derivative", "tanh-derivative-off-by-one",
         "wrong-state-for-W_hh"])
 def test_bptt_proof_catches(old, new):
-    _fails(BPTT, "impl-bptt", old, new)
+    proof_fails(NB, BPTT, "impl-bptt", old, new)
 
 
 def test_gradcheck_alone_catches_a_missing_recurrent_path():
@@ -107,12 +101,12 @@ def test_vanishing_proof_passes():
     ("(grads[-1] * (1 - states[k] ** 2)) @ W_hh", "(grads[-1] * (1 - states[k - 1] ** 2)) @ W_hh"),  # off by one
 ], ids=["no-tanh-derivative", "transposed", "off-by-one-step"])
 def test_vanishing_proof_catches_a_wrong_jacobian(old, new):
-    _fails(VANISHING, "impl-vanishing", old, new)
+    proof_fails(NB, VANISHING, "impl-vanishing", old, new)
 
 
 def test_vanishing_proof_catches_the_mean_slope_as_the_rate():
     # The rate per step is sigma_max times the root-mean-square of tanh', not its mean (which predicts too fast a decay).
-    _fails(VANISHING, "impl-vanishing", ".pow(2).mean().sqrt()", ".mean()")
+    proof_fails(NB, VANISHING, "impl-vanishing", ".pow(2).mean().sqrt()", ".mean()")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -131,7 +125,7 @@ def test_lstm_proof_passes():
     ("c = f * c + i * g\n    h = o * torch.tanh(c)", "h = o * torch.tanh(c)\n    c = f * c + i * g"),  # stale cell
 ], ids=["gate-order-ifog", "gate-order-figo", "no-tanh-on-cell", "one-bias", "no-input-gate", "h-from-old-cell"])
 def test_lstm_proof_catches(old, new):
-    _fails(LSTM, "impl-lstm", old, new)
+    proof_fails(NB, LSTM, "impl-lstm", old, new)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -146,7 +140,7 @@ def test_gradients_at_init_proof_passes():
                          ids=["input-gate", "candidate", "output-gate"])
 def test_gradients_at_init_proof_catches_the_forget_bias_in_another_gate(rows):
     # PyTorch's gate order is i, f, g, o: any other block leaves the forget gate at sigmoid(0) = 0.5.
-    _fails(GRADIENTS_AT_INIT, "impl-task", "self.rnn.bias_ih_l0[hidden:2 * hidden] = forget_bias",
+    proof_fails(NB, GRADIENTS_AT_INIT, "impl-task", "self.rnn.bias_ih_l0[hidden:2 * hidden] = forget_bias",
            f"self.rnn.bias_ih_l0{rows} = forget_bias")
 
 
@@ -160,13 +154,13 @@ def test_task_proof_passes():
 
 def test_task_proof_catches_the_forget_bias_in_the_input_gate():
     # The classic gate-order slip: the LSTM then forgets at the default rate and does not learn the task.
-    _fails(TASK, "impl-task", "self.rnn.bias_ih_l0[hidden:2 * hidden] = forget_bias",
+    proof_fails(NB, TASK, "impl-task", "self.rnn.bias_ih_l0[hidden:2 * hidden] = forget_bias",
            "self.rnn.bias_ih_l0[:hidden] = forget_bias")
 
 
 def test_task_proof_catches_a_readout_of_the_first_step():
     # Reading the first output instead of the last removes the long-range dependency: the RNN solves it too.
-    _fails(TASK, "impl-task", "return self.out(outputs[:, -1])", "return self.out(outputs[:, 0])")
+    proof_fails(NB, TASK, "impl-task", "return self.out(outputs[:, -1])", "return self.out(outputs[:, 0])")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -179,5 +173,5 @@ def test_charlm_proof_passes():
 
 def test_charlm_proof_catches_unshifted_targets():
     # Targets equal to the inputs: the model learns to copy its input, which predicts no next character.
-    _fails(CHARLM, "impl-charlm", "loss = F.cross_entropy(logits.reshape(-1, V_chars), chunk[:, 1:].reshape(-1))",
+    proof_fails(NB, CHARLM, "impl-charlm", "loss = F.cross_entropy(logits.reshape(-1, V_chars), chunk[:, 1:].reshape(-1))",
            "loss = F.cross_entropy(logits.reshape(-1, V_chars), chunk[:, :-1].reshape(-1))")

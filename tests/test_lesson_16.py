@@ -15,7 +15,7 @@ import matplotlib
 import pytest
 import torch
 
-from tests.nbcells import edited_cell, exec_cells, tagged_sources
+from tests.nbcells import edited_cell, exec_cells, proof_fails, tagged_sources
 
 matplotlib.use("Agg")
 
@@ -35,11 +35,6 @@ def quick_mode_and_threads(monkeypatch, tmp_path):
 
 def _edited(tag: str, old: str, new: str) -> str:
     return edited_cell(NB, tag, old, new)
-
-
-def _fails(tags: list[str], tag: str, old: str, new: str) -> None:
-    with pytest.raises(AssertionError):
-        exec_cells(NB, tags, replace={tag: _edited(tag, old, new)})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -63,7 +58,7 @@ def test_weights_proof_passes():
     ("torch.softmax(scores, dim=-1)", "torch.softmax(scores, dim=-2)"),
 ], ids=["mask-ignored", "masked-with-zero", "softmax-over-queries"])
 def test_weights_proof_catches(old, new):
-    _fails(WEIGHTS, "impl-attention", old, new)
+    proof_fails(NB, WEIGHTS, "impl-attention", old, new)
 
 
 def test_weights_proof_catches_masking_after_the_softmax():
@@ -94,7 +89,7 @@ def test_additive_proof_passes():
     ("return hidden @ v", "return hidden.sum(-1)"),
 ], ids=["axes-swapped", "no-tanh", "sum-not-v"])
 def test_additive_proof_catches(old, new):
-    _fails(ADDITIVE, "impl-scores", old, new)
+    proof_fails(NB, ADDITIVE, "impl-scores", old, new)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -110,7 +105,7 @@ def test_scale_proof_passes():
 
 @pytest.mark.parametrize("new", ["", " / q.shape[-1]", " / q.shape[-1] ** 0.25"], ids=["no-scale", "by-d", "by-fourth-root"])
 def test_scale_proof_catches_a_wrong_scale(new):
-    _fails(SCALE, "impl-attention", " / math.sqrt(q.shape[-1])", new)
+    proof_fails(NB, SCALE, "impl-attention", " / math.sqrt(q.shape[-1])", new)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -142,7 +137,7 @@ def test_mha_proof_passes():
 ], ids=["heads-by-reshape", "merge-by-reshape", "q-k-swapped", "no-output-bias", "causal-future", "causal-no-self",
         "no-scale"])
 def test_mha_proof_catches(tag, old, new):
-    _fails(MHA, tag, old, new)
+    proof_fails(NB, MHA, tag, old, new)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,7 +164,7 @@ def test_pe_proof_passes():
     ("torch.arange(0, dim, 2, dtype=torch.float64) / dim", "2 * torch.arange(0, dim, 2, dtype=torch.float64) / dim"),
 ], ids=["frequency-per-dimension", "sin-cos-swapped", "base-1000", "exponent-doubled"])
 def test_pe_proof_catches(old, new):
-    _fails(PE, "impl-pe", old, new)
+    proof_fails(NB, PE, "impl-pe", old, new)
 
 
 BLOCK = ["setup", "impl-attention", "impl-masks", "impl-mha", "impl-block", "proof-block"]
@@ -189,7 +184,7 @@ def test_block_proof_passes():
     ('return layer_norm(x + mlp(x), *p["norm_2"])', 'return layer_norm(x + mlp(x), *p["norm_1"])'),  # wrong norm's weights
 ], ids=["unbiased-variance", "no-eps", "no-residual", "post-ln-as-pre-ln", "gelu", "norm-weights-swapped"])
 def test_block_proof_catches(old, new):
-    _fails(BLOCK, "impl-block", old, new)
+    proof_fails(NB, BLOCK, "impl-block", old, new)
 
 
 ORDER = BLOCK + ["impl-pe", "proof-order"]
@@ -202,12 +197,12 @@ def test_order_proof_passes():
 
 def test_order_proof_catches_a_block_that_is_causal():
     # a decoder block (causal mask) depends on the order even without positional encodings
-    _fails(ORDER, "impl-block", "n_heads, mask)[0]",
+    proof_fails(NB, ORDER, "impl-block", "n_heads, mask)[0]",
            "n_heads, causal_mask(h.shape[1]).expand(h.shape[0], -1, -1) if mask is None else mask)[0]")
 
 
 def test_order_proof_catches_encodings_that_carry_no_position():
-    _fails(ORDER, "impl-pe", "    return pe\n", "    return torch.zeros_like(pe)\n")
+    proof_fails(NB, ORDER, "impl-pe", "    return pe\n", "    return torch.zeros_like(pe)\n")
 
 
 # ---------------------------------------------------------------------------------------------

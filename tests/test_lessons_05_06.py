@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.nbcells import edited_cell, exec_cells, tagged_sources
+from tests.nbcells import edited_cell, exec_cells, proof_fails, tagged_sources
 
 NB05 = "notebooks/05_convolution_by_hand.ipynb"
 NB06 = "notebooks/06_pooling_dense_and_mnist_cnn.ipynb"
@@ -42,9 +42,7 @@ def test_conv_proof_passes():
     ("+ (0.0 if bias is None else bias[o])", ""),
 ], ids=["flipped-kernel", "padded-one-side", "no-padding", "stride-ignored", "transposed-window", "no-bias"])
 def test_conv_proof_catches_wrong_loops(old, new):
-    wrong = edited_cell(NB05, "impl-conv-loops", old, new)
-    with pytest.raises(AssertionError):
-        exec_cells(NB05, CONV_CELLS, replace={"impl-conv-loops": wrong})
+    proof_fails(NB05, CONV_CELLS, "impl-conv-loops", old, new)
 
 
 @pytest.mark.parametrize("old, new", [
@@ -57,9 +55,7 @@ def test_conv_proof_catches_wrong_loops(old, new):
      "np.pad(x, ((0, 0), (0, 0), (0, 2 * padding), (0, 2 * padding)))"),
 ], ids=["column-order", "stride-ignored", "padded-one-side"])
 def test_conv_proof_catches_wrong_im2col(old, new):
-    wrong = edited_cell(NB05, "impl-im2col", old, new)
-    with pytest.raises(AssertionError):
-        exec_cells(NB05, CONV_CELLS, replace={"impl-im2col": wrong})
+    proof_fails(NB05, CONV_CELLS, "impl-im2col", old, new)
 
 
 SIZE_CELLS = ["setup", "impl-conv-loops", "impl-output-size", "proof-output-size"]
@@ -144,9 +140,7 @@ def test_conv_backward_proof_passes():
 ], ids=["col2im-overwrites", "crop-wrong-side", "first-image-only", "bias-mean", "reshape-not-transpose",
         "no-flip", "correlation-first-image"])
 def test_conv_backward_proof_catches(old, new):
-    wrong = edited_cell(NB05, "impl-conv-backward", old, new)
-    with pytest.raises(AssertionError):
-        exec_cells(NB05, BACKWARD_CELLS, replace={"impl-conv-backward": wrong})
+    proof_fails(NB05, BACKWARD_CELLS, "impl-conv-backward", old, new)
 
 
 GRADCHECK_CELLS = ["setup", "impl-im2col", "impl-conv-backward", "proof-gradcheck"]
@@ -162,9 +156,7 @@ def test_gradcheck_proof_passes():
     ("grad_out.sum(axis=(0, 2, 3))", "grad_out.sum(axis=(0, 2, 3)) / 2"),
 ], ids=["col2im-overwrites", "first-image-only", "half-bias"])
 def test_gradcheck_proof_catches_a_wrong_backward_without_looking_at_torch(old, new):
-    wrong = edited_cell(NB05, "impl-conv-backward", old, new)
-    with pytest.raises(AssertionError):
-        exec_cells(NB05, GRADCHECK_CELLS, replace={"impl-conv-backward": wrong})
+    proof_fails(NB05, GRADCHECK_CELLS, "impl-conv-backward", old, new)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,9 +178,7 @@ def test_pool_proof_passes():
      "x[c, i * stride:i * stride + stride, j * stride:j * stride + stride]"),
 ], ids=["average", "overlapping-default", "ceil-mode", "window-of-stride"])
 def test_pool_proof_catches(old, new):
-    wrong = edited_cell(NB06, "impl-pool", old, new)
-    with pytest.raises(AssertionError):
-        exec_cells(NB06, POOL_CELLS, replace={"impl-pool": wrong})
+    proof_fails(NB06, POOL_CELLS, "impl-pool", old, new)
 
 
 def test_pool_proof_catches_a_reshape_pool_that_mixes_rows_and_columns():
@@ -219,9 +209,7 @@ def test_forward_proof_passes():
     ("impl-conv", "np.sum(window * weight[o])", "np.sum(window * weight[o][:, ::-1, ::-1])"),
 ], ids=["flatten-order", "missing-relu", "shared-dense-matrix", "channels-summed-first", "flipped-kernel"])
 def test_forward_proof_catches(tag, old, new):
-    wrong = edited_cell(NB06, tag, old, new)
-    with pytest.raises(AssertionError):
-        exec_cells(NB06, FORWARD_CELLS, replace={tag: wrong})
+    proof_fails(NB06, FORWARD_CELLS, tag, old, new)
 
 
 INVARIANCE_CELLS = ["setup", "impl-conv", "data", "invariance", "proof-invariance"]
@@ -258,9 +246,7 @@ def test_receptive_field_proof_passes():
     ("jump *= stride", "jump += stride - 1"),  # strides added instead of multiplied
 ], ids=["no-jump", "strides-added"])
 def test_receptive_field_proof_catches(old, new):
-    wrong = edited_cell(NB06, "impl-receptive-field", old, new)
-    with pytest.raises(AssertionError):
-        exec_cells(NB06, RF_CELLS, replace={"impl-receptive-field": wrong})
+    proof_fails(NB06, RF_CELLS, "impl-receptive-field", old, new)
 
 
 POOL_BACKWARD_CELLS = ["setup", "impl-pool", "impl-pool-backward", "proof-pool-backward"]
@@ -284,9 +270,7 @@ def test_pool_backward_proof_passes():
     ("u, v = np.unravel_index(np.argmax(window), window.shape)", "u, v = 0, 0"),
 ], ids=["overwrites", "last-tie", "spread-evenly", "top-left"])
 def test_pool_backward_proof_catches(old, new):
-    wrong = edited_cell(NB06, "impl-pool-backward", old, new)
-    with pytest.raises(AssertionError):
-        exec_cells(NB06, POOL_BACKWARD_CELLS, replace={"impl-pool-backward": wrong})
+    proof_fails(NB06, POOL_BACKWARD_CELLS, "impl-pool-backward", old, new)
 
 
 CNN_CELLS = ["setup", "impl-conv", "data", "proof-params", "split", "train", "search", "seeds", "test", "proof-cnn"]
