@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.nbcells import edited_cell, exec_cells
+from tests.nbcells import edited_cell, exec_cells, proof_fails
 
 NB01 = "notebooks/01_neurons_and_activations.ipynb"
 
@@ -125,3 +125,54 @@ def test_perceptron_proof_passes_and_catches_a_rule_that_never_learns():
     with pytest.raises(AssertionError):
         exec_cells(NB01, ["setup", "data-perceptron", "impl-perceptron", "proof-perceptron"],
                    replace={"impl-perceptron": wrong})
+
+
+# ---------------------------------------------------------------------------------------------
+# 01, second edition: the layer, the ReLU that breaks the collapse, saturation and the weights'
+# condition for vanishing gradients, dead ReLUs, the zig-zag of all-positive inputs
+
+def test_layer_proof_passes_and_catches_a_neuron_without_its_bias():
+    tags = ["setup", "impl-neuron", "proof-layer"]
+    exec_cells(NB01, tags)
+    proof_fails(NB01, tags, "impl-neuron", "z = x @ w + b", "z = x @ w")
+
+
+def test_nonlinearity_proof_catches_an_identity_in_place_of_the_relu():
+    tags = ["setup", "impl-stack", "impl-collapse", "proof-collapse", "proof-nonlinear"]
+    exec_cells(NB01, tags)
+    proof_fails(NB01, tags, "proof-nonlinear", "nn.Sequential(first, nn.ReLU(), second)",
+                "nn.Sequential(first, nn.Identity(), second)")
+
+
+def test_saturation_proof_passes_and_catches_a_stretched_sigmoid():
+    tags = ["setup", "impl-activations", "proof-saturation"]
+    exec_cells(NB01, tags)
+    proof_fails(NB01, tags, "impl-activations", "return 1 / (1 + torch.exp(-z))", "return 1 / (1 + torch.exp(-z / 2))")
+
+
+def test_chain_proof_passes_and_catches_a_chain_that_forgets_the_weights():
+    tags = ["setup", "impl-activations", "impl-chain", "proof-chain"]
+    ns = exec_cells(NB01, tags)
+    assert ns["slopes"][6.0] > 1 > ns["slopes"][4.0] * 0.999
+    # The old proof's chain (sigmoid after sigmoid, no weights): every slope is (1/4)^10, so "(1/4)^L" looks universal.
+    proof_fails(NB01, tags, "impl-chain", "a = sigmoid(w * (a - centre))", "a = sigmoid(a - centre)")
+
+
+@pytest.mark.parametrize("old, new", [
+    ("return torch.clamp(z, min=0)", "return torch.where(z > 0, z, 0.01 * z)"),  # a "ReLU" that leaks cannot die
+    ("return torch.where(z > 0, z, alpha * z)", "return torch.where(z > 0, z, 0 * z)"),  # a leaky ReLU that doesn't
+], ids=["relu-that-leaks", "leaky-relu-without-slope"])
+def test_dead_relu_proof_catches(old, new):
+    tags = ["setup", "impl-activations", "impl-dead", "proof-dead"]
+    proof_fails(NB01, tags, "impl-activations", old, new)
+
+
+def test_dead_relu_proof_passes():
+    ns = exec_cells(NB01, ["setup", "impl-activations", "impl-dead", "proof-dead"])
+    assert ns["history_relu"].shape == (101, 2)
+
+
+def test_zigzag_proof_passes_and_catches_inputs_that_were_not_centred():
+    tags = ["setup", "impl-zigzag", "proof-zigzag"]
+    exec_cells(NB01, tags)
+    proof_fails(NB01, tags, "impl-zigzag", "positive_inputs - positive_inputs.mean(dim=0)", "positive_inputs.clone()")
