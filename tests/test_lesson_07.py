@@ -21,6 +21,7 @@ CHAINS = {
     "proof-momentum": BASE + ["impl-momentum", "run-momentum", "proof-momentum"],
     "proof-nesterov": BASE + ["impl-nesterov", "proof-nesterov"],
     "proof-adagrad": BASE + ["impl-sgd", "run-sgd", "impl-adagrad", "run-adagrad", "proof-adagrad"],
+    "proof-adagrad-ann": BASE + ["impl-adagrad", "impl-adagrad-ann", "run-adagrad-ann", "proof-adagrad-ann"],
     "proof-rmsprop": BASE + ["impl-rmsprop", "run-rmsprop", "proof-rmsprop"],
     "proof-adam": BASE + ["impl-adam", "run-adam", "proof-adam"],
     "proof-eve": BASE + ["impl-adam", "run-adam", "impl-eve", "run-eve", "proof-eve"],
@@ -39,8 +40,8 @@ generator = torch.Generator().manual_seed(0)
 centres = 3 * torch.randn(10, 20, generator=generator)
 train_labels = torch.arange(10).repeat(40)
 train_images = centres[train_labels] + torch.randn(400, 20, generator=generator)
-test_labels = torch.arange(10).repeat(10)
-test_images = centres[test_labels] + torch.randn(100, 20, generator=generator)
+val_labels = torch.arange(10).repeat(10)
+val_images = centres[val_labels] + torch.randn(100, 20, generator=generator)
 n_train = len(train_images)
 torch.manual_seed(0)
 mlp = nn.Sequential(nn.Linear(20, 32), nn.ReLU(), nn.Linear(32, 10))
@@ -170,7 +171,7 @@ def sheet_nesterov_step(w, g, state, lr=1e-4, beta=0.9):
 }
 
 ADAGRAD_REST = '''
-def sheet_adagrad_step(w, g, state, lr=0.01):
+def sheet_adagrad_step(w, g, state, lr=0.001):
     state["lr_eff"] = lr / state["scale"]
     return w - state["lr_eff"] * g
 
@@ -210,6 +211,15 @@ def adagrad_step(w, g, state, lr, lr_decay=0.0, eps=1e-10, initial_accumulator_v
     state["lr_eff"] = lr / (1 + (t - 1) * lr_decay) / (G.sqrt() + eps)
     return w - state["lr_eff"] * g
 ''' + ADAGRAD_REST),
+    # --- the annealed adagrad tab
+    "adagrad_ann: H measured with this epoch's gradients against the old scale (a rule that can fire)": (
+        "proof-adagrad-ann", "impl-adagrad-ann", edited_cell(
+            NB, "impl-adagrad-ann", "sheet_adagrad_end_of_epoch(state, rows)  # this",
+            "state['old'] = state['scale']; sheet_adagrad_end_of_epoch(state, rows)  # this").replace(
+            'return (histgrad * (state["lr"] / histgrad)).sum().item()',
+            'return (histgrad * (state["lr"] / state.get("old", histgrad))).sum().item()')),
+    "adagrad_ann: the macro does not refresh histgrad": ("proof-adagrad-ann", "impl-adagrad-ann", edited_cell(
+        NB, "impl-adagrad-ann", "    sheet_adagrad_end_of_epoch(state, rows)  # this", "    # this")),
     # --- RMSProp
     "rmsprop: the workbook's sheet computed in torch's order": ("proof-rmsprop", "impl-rmsprop", edited_cell(
         NB, "impl-rmsprop", "return w - lr * g / s_previous.sqrt()", 'return w - lr * g / state["s"].sqrt()')),
