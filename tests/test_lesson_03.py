@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.nbcells import edited_cell, exec_cells
+from tests.nbcells import edited_cell, exec_cells, proof_fails
 
 NB03 = "notebooks/03_backprop_and_mnist.ipynb"
 
@@ -145,6 +145,42 @@ def test_init_proof_passes():
 
 def test_init_proof_catches_a_wrong_he_variance():
     # Xavier-style std = sqrt(1/n) in place of He's sqrt(2/n): the signal halves at every ReLU layer.
-    wrong = edited_cell(NB03, "impl-init", 'nn.init.kaiming_normal_(w, nonlinearity="relu")',
-                    'nn.init.normal_(w, std=(1 / w.shape[1]) ** 0.5)')
+    wrong = edited_cell(NB03, "impl-init", 'nn.init.kaiming_normal_(w, nonlinearity="relu", generator=g)',
+                        'nn.init.normal_(w, std=(1 / w.shape[1]) ** 0.5, generator=g)')
     _fails(NB03, INIT, "impl-init", wrong)
+
+
+def test_init_proof_catches_tf1_uniform_default_taken_as_symmetric():
+    # The guess the first edition made: U(-1, 1) instead of TF1's default U[0, 1). With zero mean it grows only as
+    # the variance argument predicts, so "the positive mean explodes it far faster" must fail.
+    proof_fails(NB03, INIT, "impl-init", "nn.init.uniform_(w, 0, 1, generator=g)",
+                "nn.init.uniform_(w, -1, 1, generator=g)")
+
+
+# ---------------------------------------------------------------------------------------------
+# 03 · checkpoints written by the training loop, read back in section 8 (a tiny training run)
+
+CHECKPOINT = ["setup", "data", "impl-phases", "impl-train", "train-logreg", "proof-symmetry", "train-mlp",
+              "impl-checkpoint", "proof-checkpoint"]
+SMALL_RUN = ("epochs = ck.by_mode(quick=3, full=8)", "epochs, n_train = 2, 256")
+
+
+def _checkpoint_run(replace: dict[str, str]) -> dict:
+    small = {"train-logreg": edited_cell(NB03, "train-logreg", *SMALL_RUN), **replace}
+    return exec_cells(NB03, CHECKPOINT, replace=small)
+
+
+def test_checkpoint_proof_passes():
+    ns = _checkpoint_run({})
+    assert ns["saved"]["epoch"] == 2
+
+
+@pytest.mark.parametrize("tag,old,new", [
+    ("impl-train", "if checkpoint is not None:  # everything", "if checkpoint is not None and epoch == 1:  # everything"),
+    ("impl-train", '"optimizer": optimizer.state_dict()', '"optimizer": type(optimizer)(model.parameters(), lr=0.1).state_dict()'),
+    ("impl-checkpoint", 'restored.load_state_dict(saved["model"])', "pass"),
+], ids=["only-first-epoch-saved", "optimizer-state-not-saved", "never-loaded"])
+def test_checkpoint_proof_catches(tag, old, new):
+    wrong = edited_cell(NB03, tag, old, new)
+    with pytest.raises(AssertionError):
+        _checkpoint_run({tag: wrong})
