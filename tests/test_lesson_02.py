@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.nbcells import edited_cell, exec_cells
+from tests.nbcells import edited_cell, exec_cells, proof_fails
 
 NB02 = "notebooks/02_gradient_descent.ipynb"
 
@@ -49,3 +49,65 @@ def test_lr_threshold_proof_catches_a_wrong_lambda_max(wrong_lambda):
     wrong = edited_cell(NB02, "impl-lambda-max", "lambda_max = eigenvalues.max()", f"lambda_max = {wrong_lambda}")
     with pytest.raises(AssertionError):
         exec_cells(NB02, [*CELLS_02, "impl-lambda-max", "proof-lr-threshold"], replace={"impl-lambda-max": wrong})
+
+
+# ---------------------------------------------------------------------------------------------
+# 02: the fastest fixed learning rate, the flat direction
+
+CELLS_RATE = [*CELLS_02, "impl-lambda-max", "proof-lr-threshold", "proof-fastest-rate"]
+
+
+def test_fastest_rate_proof_passes():
+    exec_cells(NB02, CELLS_RATE)
+
+
+@pytest.mark.parametrize("wrong", [
+    "1 / eigenvalues.max()",  # where the steep direction starts to zig-zag: the flat one still crawls
+    "0.99 * 2 / eigenvalues.max()",  # the edge of stability: the steep direction barely shrinks
+    "2 / eigenvalues.sum() / 2",  # half the right rate
+], ids=["one-over-lambda-max", "edge", "half"])
+def test_fastest_rate_proof_catches_a_wrong_rate(wrong):
+    proof_fails(NB02, CELLS_RATE, "impl-lambda-max",
+                "lr_best = 2 / (eigenvalues.min() + eigenvalues.max())", f"lr_best = {wrong}")
+
+
+def test_flat_direction_proof_catches_a_copy_that_is_not_flat():
+    # With the fries column kept, lambda_min > 0 and every start reaches the same minimum.
+    proof_fails(NB02, [*CELLS_02, "proof-flat-direction"], "proof-flat-direction",
+                "X_flat = X[:, [0, 0]]", "X_flat = X")
+
+
+# ---------------------------------------------------------------------------------------------
+# 02: minibatch gradients at a fixed w: unbiased, variance sigma^2/B x (N-B)/(N-1) without replacement
+
+CELLS_MB = [*CELLS_02, "impl-batch-draws", "proof-minibatch"]
+
+
+def test_minibatch_proof_passes():
+    exec_cells(NB02, CELLS_MB)
+
+
+@pytest.mark.parametrize("wrong", [
+    "torch.randint(0, N, (count, B), generator=generator)",  # with replacement: variance sigma^2/B
+    "torch.rand(count, N - 1, generator=generator).argsort(dim=1)[:, :B]",  # never the last example: biased
+], ids=["with-replacement", "biased"])
+def test_minibatch_proof_catches_a_wrong_sampler(wrong):
+    proof_fails(NB02, CELLS_MB, "impl-batch-draws",
+                "torch.rand(count, N, generator=generator).argsort(dim=1)[:, :B]", wrong)
+
+
+# ---------------------------------------------------------------------------------------------
+# 02: random Hessians: minima rarer than independent signs predict, saddles dominate
+
+CELLS_HESS = ["setup", "impl-random-hessians", "proof-random-hessians"]
+
+
+def test_random_hessian_proof_passes():
+    exec_cells(NB02, CELLS_HESS)
+
+
+def test_random_hessian_proof_catches_independent_eigenvalues():
+    # Eigenvalues with independent signs (no level repulsion): minima at 2^-n, the claim must fail.
+    proof_fails(NB02, CELLS_HESS, "impl-random-hessians",
+                "eig = torch.linalg.eigvalsh((A_rand + A_rand.transpose(1, 2)) / 2)",
+                "eig = torch.randn(samples, n, dtype=torch.float64, generator=matrix_gen)")
