@@ -184,3 +184,15 @@ def test_checkpoint_proof_catches(tag, old, new):
     wrong = edited_cell(NB03, tag, old, new)
     with pytest.raises(AssertionError):
         _checkpoint_run({tag: wrong})
+
+
+# ---------------------------------------------------------------------------------------------
+# 03 · symmetry breaking (20 SGD steps on real images)
+
+SYMMETRY = ["setup", "data", "impl-phases", "proof-symmetry"]
+
+
+def test_symmetry_proof_catches_a_constant_init_that_is_not_constant():
+    # If the "constant" network's first layer kept its random He weights, its rows would differ: the proof must notice.
+    proof_fails(NB03, SYMMETRY, "proof-symmetry", "nn.init.constant_(layer.weight, 0.01)",
+                "nn.init.constant_(layer.weight, 0.01) if layer is not symmetric[1] else None")
