@@ -8,6 +8,7 @@ else that yields ``(inputs, targets)`` batches, such as a ``DataLoader``, works 
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -105,7 +106,8 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
     """Train ``model`` for ``epochs`` and return its ``History``.
 
     ``scheduler`` (if given) steps after every batch, which is what one-cycle and warm-up
-    schedules expect. Validation metrics are computed after every epoch in eval mode.
+    schedules expect. Validation metrics are computed after every epoch in eval mode. The progress
+    bar is left out when ``COURSEKIT_LIVE=0`` (headless runs), like the live redraws of the plot.
     """
     from tqdm.auto import tqdm
 
@@ -115,6 +117,9 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
     metrics = {"acc": accuracy} if metrics is None else metrics
     history = History()
     live = LivePlot(title=title) if plot else None
+    # Headless runs (tests, the site build, make full) set COURSEKIT_LIVE=0: a bar there would be saved in
+    # the notebook as a frozen "0/N" widget, the state nbconvert stored first.
+    progress = progress and os.environ.get("COURSEKIT_LIVE", "1") != "0"
     batches = _batches(train, batch_size, device, shuffle=True)
     step = 0
     start = time.perf_counter()

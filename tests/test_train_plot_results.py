@@ -53,6 +53,15 @@ def test_fit_learns_a_separable_problem_and_keeps_history():
     assert ck.evaluate(model, blobs(seed=1))["acc"] == pytest.approx(history["val_acc"][-1])
 
 
+@pytest.mark.parametrize("live, bar_shown", [("0", False), ("1", True)])
+def test_fit_shows_its_progress_bar_only_where_output_is_watched(monkeypatch, capsys, live, bar_shown):
+    # A headless run (COURSEKIT_LIVE=0) would save the bar as a frozen "0/N" in the executed notebook.
+    monkeypatch.setenv("COURSEKIT_LIVE", live)
+    model = nn.Linear(2, 2)
+    ck.fit(model, blobs(), epochs=1, batch_size=32, plot=False, optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
+    assert ("epoch 1/1" in capsys.readouterr().err) == bar_shown
+
+
 def test_evaluate_restores_training_mode():
     model = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
     model.train()
