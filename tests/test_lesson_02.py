@@ -111,3 +111,33 @@ def test_random_hessian_proof_catches_independent_eigenvalues():
     proof_fails(NB02, CELLS_HESS, "impl-random-hessians",
                 "eig = torch.linalg.eigvalsh((A_rand + A_rand.transpose(1, 2)) / 2)",
                 "eig = torch.randn(samples, n, dtype=torch.float64, generator=matrix_gen)")
+
+
+# ---------------------------------------------------------------------------------------------
+# 02: gradient perpendicular to the drawn contours; gradient descent stalls at a saddle
+
+CELLS_PERP = [*CELLS_02, "surface", "proof-perpendicular"]
+
+
+def test_perpendicular_proof_passes():
+    exec_cells(NB02, CELLS_PERP)
+
+
+def test_perpendicular_proof_catches_contours_of_a_transposed_grid():
+    # Values transposed against their coordinates (a meshgrid indexing mix-up): the lines drawn are not E's contours.
+    proof_fails(NB02, CELLS_PERP, "surface", "ax.contour(W1, W2, E_grid,", "ax.contour(W1, W2, E_grid.T,")
+
+
+CELLS_SADDLE = ["setup", "impl-saddle", "proof-saddle"]
+
+
+def test_saddle_proof_passes():
+    exec_cells(NB02, CELLS_SADDLE)
+
+
+@pytest.mark.parametrize("old, new", [
+    ("-2 * b + 2 * b**3", "2 * b - 2 * b**3"),  # gradient of the wrong sign along b: b = 0 attracts, no escape
+    ("-2 * b + 2 * b**3", "-4 * b + 2 * b**3"),  # a steeper ridge: escapes faster than the prediction says
+], ids=["sign", "factor"])
+def test_saddle_proof_catches_a_wrong_gradient(old, new):
+    proof_fails(NB02, CELLS_SADDLE, "impl-saddle", old, new)
