@@ -165,6 +165,7 @@ def test_dropout_proof_catches(old, new):
 
 SHORTLIST = """methods["dropout + max-norm, c = 1"] = ({"p_drop": 0.5}, {"max_norm": 1.0})
 final_methods = ["none", "dropout + max-norm, c = 1"]
+seeds = [0]
 """
 TEST_SET = [*TRAINING, "impl-max-norm", "impl-dropout", "compare", "test-set", "proof-test"]
 
