@@ -93,13 +93,12 @@ def save(path: Path, executed_nb, seconds: float | None = None) -> Path:
 
 def execute(path: Path, timeout: int = 600):
     """Run ``path`` as the tests do (quick mode unless set, no live redraws) and cache the result."""
-    from nbclient import NotebookClient
+    from .nbrun import execute as run_cells
 
     os.environ.setdefault("COURSEKIT_LIVE", "0")
     nb = _read(path)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    run_cells(nb, path, timeout)
     seconds = time.perf_counter() - start
     save(path, nb, seconds)
     print(f"executed {path.name} in {seconds:.0f} s", file=sys.stderr, flush=True)

@@ -21,9 +21,9 @@ from .results import ENV_VAR, NOTEBOOK_ENV, read, table
 def run_notebooks(paths: list[Path], out: Path, timeout: int = 3600) -> list[dict]:
     """Execute each notebook in a fresh kernel (full mode unless the caller set another)."""
     import nbformat
-    from nbclient import NotebookClient
 
     from .device import describe_device
+    from .nbrun import execute
 
     os.environ.setdefault("COURSEKIT_MODE", "full")
     os.environ[ENV_VAR] = str(out)
@@ -34,8 +34,7 @@ def run_notebooks(paths: list[Path], out: Path, timeout: int = 3600) -> list[dic
         start = time.perf_counter()
         ok = True
         try:
-            NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                           resources={"metadata": {"path": str(path.parent)}}).execute()
+            execute(nb, path, timeout)
         except Exception as err:  # report the failure in the table, keep running the others
             ok = False
             print(f"{path.name}: FAILED: {str(err)[-2000:]}", file=sys.stderr)

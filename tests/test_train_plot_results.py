@@ -125,3 +125,29 @@ def test_make_full_runner_executes_notebooks_and_tabulates_their_figures(tmp_cac
     text = table_path.read_text()
     assert "| 01_toy | cpu" in text and "| answer | 42 units |" in text
     assert "02_broken (FAILED)" in text
+
+
+def test_notebook_runner_reads_a_reply_whose_wake_up_was_missed_within_a_slice():
+    # jupyter/nbclient#312: the reply is in the socket but the long wait never wakes; a slice's fresh
+    # look must find it instead of waiting out the cell's whole timeout.
+    import asyncio
+    from queue import Empty
+
+    from coursekit.nbrun import SLICE_SECONDS, _sliced
+
+    waits = []
+
+    async def missed_once(timeout=None):
+        waits.append(timeout)
+        if len(waits) == 1:
+            raise Empty
+        return {"msg": "execute_reply"}
+
+    assert asyncio.run(_sliced(missed_once)(timeout=3600)) == {"msg": "execute_reply"}
+    assert len(waits) == 2 and max(waits) <= SLICE_SECONDS
+
+    async def never(timeout=None):
+        raise Empty
+
+    with pytest.raises(Empty):  # the cell's own deadline still holds
+        asyncio.run(_sliced(never)(timeout=0.05))
