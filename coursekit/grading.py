@@ -44,10 +44,12 @@ learner to write themselves. A call that reaches one (under any alias, at any de
 module) fails the case. Functions are watched with ``torch.overrides.TorchFunctionMode``, which
 sees every torch function and ``Tensor`` method that dispatches ``__torch_function__`` (all of
 ``torch.*``, ``torch.nn.functional``, ``Tensor.backward``, ``torch.autograd.grad``,
-``torch.distributed`` collectives); module classes with a global forward pre-hook. It does not
-see plain-Python helpers that do not dispatch (``torch.nn.init``), a module's ``forward`` called
-directly, or code run under ``torch._C.DisableTorchFunction``; it is a teaching rule that runs
-in the learner's process, not a security boundary.
+``torch.distributed`` collectives); plain-Python functions that do not dispatch (``torch.nn.init``,
+``torch.nn.utils.clip_grad_norm_``) by their code object, with a profile hook during the call;
+module classes with a global forward pre-hook; ``torch.optim`` classes with a global step pre-hook.
+It does not see a module's ``forward`` called directly, or code run under
+``torch._C.DisableTorchFunction``; it is a teaching rule that runs in the learner's process, not a
+security boundary.
 
 The time limit uses ``SIGALRM`` in the main thread (where a Jupyter kernel runs cells); the
 alarm interrupts Python code, not a single long C call, which returns first. Elsewhere (another
@@ -62,6 +64,7 @@ in the trusted process (``judge``, ``report``). See ``coursekit.grade``.
 from __future__ import annotations
 
 import copy
+import inspect
 import math
 import random
 import re
@@ -292,20 +295,32 @@ class _BannedWatch:
         self.functions: dict[int, str] = {}
         self.keep_alive = []
         self.classes: list[tuple[type, str]] = []
+        self.optimizers: list[tuple[type, str]] = []
+        self.codes: dict = {}  # code object of a plain-Python function -> its banned name
         for name in names:
             obj = _resolve(name)
             if isinstance(obj, type):
-                if not issubclass(obj, torch.nn.Module):
-                    raise ValueError(f"banned: {name} is a class but not an nn.Module")
-                self.classes.append((obj, name))
+                if issubclass(obj, torch.nn.Module):
+                    self.classes.append((obj, name))
+                elif issubclass(obj, torch.optim.Optimizer):
+                    self.optimizers.append((obj, name))
+                else:
+                    raise ValueError(f"banned: {name} is a class but neither an nn.Module nor a torch.optim.Optimizer")
             elif callable(obj):
                 self.functions[id(obj)] = name
                 self.keep_alive.append(obj)
+                # Python helpers that never dispatch __torch_function__ (torch.nn.init, clip_grad_norm_):
+                # watch the code of the function itself, under its decorators (@no_grad wrappers share theirs).
+                code = getattr(inspect.unwrap(obj), "__code__", None)
+                if code is not None:
+                    self.codes[code] = name
             else:
-                raise ValueError(f"banned: {name} is not a function or a module class")
+                raise ValueError(f"banned: {name} is not a function, a module class or an optimizer class")
         self.used: list[str] = []
         self._mode = None
         self._hook = None
+        self._optimizer_hook = None
+        self._profilers = None
 
     def _saw(self, name: str) -> None:
         if name not in self.used:
@@ -333,9 +348,34 @@ class _BannedWatch:
                         self._saw(name)
 
             self._hook = torch.nn.modules.module.register_module_forward_pre_hook(pre_hook)
+        if self.optimizers:
+            from torch.optim.optimizer import register_optimizer_step_pre_hook
+
+            def step_pre_hook(optimizer, args, kwargs):
+                for cls, name in self.optimizers:
+                    if isinstance(optimizer, cls):
+                        self._saw(name)
+
+            self._optimizer_hook = register_optimizer_step_pre_hook(step_pre_hook)
+        if self.codes:
+            codes = self.codes
+
+            def profile(frame, event, arg):
+                if event == "call" and frame.f_code in codes:
+                    self._saw(codes[frame.f_code])
+
+            # the thread the call may run in (see _call_with_time_limit) starts inside the watch
+            self._profilers = (sys.getprofile(), threading.getprofile())
+            sys.setprofile(profile)
+            threading.setprofile(profile)
         return self
 
     def __exit__(self, *exc_info):
+        if self._profilers is not None:
+            sys.setprofile(self._profilers[0])
+            threading.setprofile(self._profilers[1])
+        if self._optimizer_hook is not None:
+            self._optimizer_hook.remove()
         if self._hook is not None:
             self._hook.remove()
         if self._mode is not None:

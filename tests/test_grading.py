@@ -332,6 +332,24 @@ def _uses_backward(x):
     return x.grad
 
 
+def _clips(grads):
+    from torch.nn.utils import clip_grad_norm_  # an alias taken before the call
+
+    params = [torch.zeros_like(g, requires_grad=True) for g in grads]
+    for p, g in zip(params, grads):
+        p.grad = g.clone()
+    clip_grad_norm_(params, 1.0)
+    return torch.stack([p.grad.norm() for p in params])
+
+
+def _steps(optimizer_class, **settings):
+    w = torch.ones(2, requires_grad=True)
+    optimizer = optimizer_class([w], **settings)
+    (w ** 2).sum().backward()
+    optimizer.step()
+    return w.detach()
+
+
 BANNED_USES = {
     "torch.nn.functional.conv2d": lambda: F.conv2d(IMG, FILTERS),
     "torch.nn.functional.max_pool2d": lambda: F.max_pool2d(IMG, 2),
@@ -347,6 +365,11 @@ BANNED_USES = {
     "torch.autograd.grad": lambda: torch.autograd.grad((IMG.clone().requires_grad_(True) ** 2).sum(),
                                                        IMG.clone().requires_grad_(True), allow_unused=True),
     "torch.distributed.all_reduce": lambda: _all_reduce(torch.ones(2)),
+    # plain-Python helpers that never dispatch __torch_function__ (the second behind @no_grad)
+    "torch.nn.init.xavier_uniform_": lambda: torch.nn.init.xavier_uniform_(torch.empty(3, 4)),
+    "torch.nn.utils.clip_grad_norm_": lambda: _clips([torch.ones(3)]),
+    "torch.optim.SGD": lambda: _steps(torch.optim.SGD, lr=0.1),
+    "torch.optim.Optimizer": lambda: _steps(torch.optim.Adam, lr=0.1),  # a base class bans its subclasses
 }
 
 
@@ -380,6 +403,22 @@ def test_banned_watch_covers_only_the_learners_call(capsys):
                                  for i in range(4) for j in range(4)], dim=-1).reshape(1, 2, 4, 4)
     check(loops, [Case(expected=expected)], atol=1e-5, banned=("torch.nn.functional.conv2d",))
     assert F.conv2d(IMG, FILTERS).shape == (1, 2, 4, 4)
+
+
+def test_a_banned_python_helper_is_seen_only_when_called_and_the_profiler_is_restored(capsys):
+    import sys
+
+    def by_hand(grads):  # what the part asks for: no clip_grad_norm_
+        total = torch.linalg.vector_norm(torch.stack([g.norm() for g in grads]))
+        return [g * min(1.0, 1.0 / float(total)) for g in grads]
+
+    before = sys.getprofile()
+    check(by_hand, [Case(([torch.ones(4)],), expected=[torch.full((4,), 0.5)])], atol=1e-6,
+          banned=("torch.nn.utils.clip_grad_norm_", "torch.optim.SGD"))
+    assert sys.getprofile() is before
+    seen = fails_with(lambda: _clips([torch.ones(4)]), [Case(expected=lambda r: None)], capsys,
+                      banned=("torch.nn.utils.clip_grad_norm_",))
+    assert "uses torch.nn.utils.clip_grad_norm_" in seen and sys.getprofile() is before
 
 
 def test_a_banned_name_that_does_not_exist_is_the_authors_error():
