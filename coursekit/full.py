@@ -51,13 +51,15 @@ def main(argv=None) -> int:
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--table", type=Path, default=Path("RESULTS.md"))
     parser.add_argument("--jsonl", type=Path, default=None, help="where the recorded rows go")
+    parser.add_argument("--timeout", type=int, default=3600,
+                        help="seconds one cell may run (default 3600; a CPU may need more for 06's search)")
     args = parser.parse_args(argv)
     from .data import cache_root
 
     jsonl = args.jsonl or cache_root() / "results-full.jsonl"
     jsonl.parent.mkdir(parents=True, exist_ok=True)
     jsonl.unlink(missing_ok=True)
-    runs = run_notebooks(sorted(args.notebooks), jsonl)
+    runs = run_notebooks(sorted(args.notebooks), jsonl, timeout=args.timeout)
     header = ("# Results\n\nWritten by `make full` (`python -m coursekit.full`): each notebook executed "
               "in a fresh kernel, wall time including data loading, and every figure the notebook recorded.\n\n")
     args.table.write_text(header + table(read(jsonl), runs))
