@@ -127,6 +127,27 @@ def test_batch_norm_proof_catches(old, new):
     proof_fails(NB08, BN, "impl-batch-norm", old, new)
 
 
+BN_PICTURE = ["impl-batch-norm", "run-bn-pictures"]
+
+
+def _bn_picture_run(data, replace=None):
+    # The picture cell's assert: with batch norm the N(0, 0.01²) ReLU stack keeps its scale over 20 layers.
+    return _continue(_init_run(data), BN_PICTURE, replace)
+
+
+def test_batch_norm_picture_assert_passes(data):
+    ns = _bn_picture_run(data)
+    assert 0.5 < ns["bn_std"].min() < ns["bn_std"].max() < 0.7  # a rectified standard normal: std 0.584
+
+
+def test_batch_norm_picture_assert_catches_a_normalisation_that_only_centres(data):
+    wrong = edited_cell(NB08, "run-bn-pictures",
+                        "return batch_norm(z, ones, zeros, zeros.clone(), ones.clone(), training=True)",
+                        "return z - z.mean(dim=0)")  # no rescaling: the stack collapses as without batch norm
+    with pytest.raises(AssertionError):
+        _bn_picture_run(data, {"run-bn-pictures": wrong})
+
+
 # ---------------------------------------------------------------------------------------------
 # 3 · clipping by norm gives exactly the stated norm and keeps the direction; by value == torch
 
