@@ -449,7 +449,12 @@ def _changed(before, after) -> bool:
     """Did the learner's function change an input in place? (tensors and arrays only)"""
     try:
         if isinstance(before, torch.Tensor) and isinstance(after, torch.Tensor):
-            return before.shape != after.shape or not torch.equal(before.detach(), after.detach())
+            if before.shape != after.shape or before.dtype != after.dtype:
+                return True
+            if before.is_floating_point() or before.is_complex():  # a NaN left alone is unchanged
+                return not torch.equal(before.isnan(), after.isnan()) or not torch.equal(
+                    before.detach().nan_to_num(0.0), after.detach().nan_to_num(0.0))
+            return not torch.equal(before.detach(), after.detach())
         if isinstance(before, np.ndarray) and isinstance(after, np.ndarray):
             return before.shape != after.shape or not np.array_equal(before, after, equal_nan=True)
     except Exception:

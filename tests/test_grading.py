@@ -149,6 +149,14 @@ def test_alarm_handler_is_restored():
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
 
+def test_the_in_place_note_names_a_real_change_and_not_a_nan_left_alone(capsys):
+    with_nan = torch.tensor([1.0, float("nan")])
+    seen = fails_with(lambda t: t.sum(), [Case(args=(with_nan,), expected=torch.tensor(1.0))], capsys)
+    assert "in place" not in seen
+    seen = fails_with(lambda t: t.mul_(2).sum(), [Case(args=(with_nan,), expected=torch.tensor(1.0))], capsys)
+    assert "changed its input in place" in seen
+
+
 def test_inputs_are_copied_per_case(capsys):
     x = torch.tensor([1.0, 2.0])
 
