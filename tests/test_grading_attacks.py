@@ -31,12 +31,18 @@ from coursekit import plaindata, sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 STEM = "01_neurons_and_activations"
-STUB = "def softmax(x, dim=-1):\n    raise NotImplementedError()\n"
-GARBAGE = {
-    "softmax": "def softmax(x, dim=-1):\n    return x * 0\n",
-    "log_softmax": "def log_softmax(x, dim=-1):\n    return x * 0\n",
-    "cross_entropy": "def cross_entropy(logits, targets):\n    return logits.sum() * 0\n",
-}
+# the exercise's three graded functions (grade id = function name) and their signatures
+FIRST, SECOND, THIRD = "log_sigmoid", "softmax_backward", "log_softmax_backward"
+SIGNATURES = {FIRST: "z", SECOND: "z, grad_out, dim=-1", THIRD: "z, grad_out, dim=-1"}
+STUB = f"def {FIRST}(z):\n    raise NotImplementedError()\n"
+# a wrong answer everywhere (z * 0 would be right for a backward whose grad_out is constant)
+GARBAGE = {name: f"def {name}({sig}):\n    return z * 0 + 0.4242\n" for name, sig in SIGNATURES.items()}
+
+
+def _returning(expression: str) -> dict[str, str]:
+    return {name: f"def {name}({sig}):\n    return {expression}\n" for name, sig in SIGNATURES.items()}
+
+
 STEAL = '''import inspect
 
 
@@ -69,28 +75,23 @@ class Anything(torch.Tensor):
 '''
 SIGNALS = {signal.SIGINT, signal.SIGALRM}
 ATTACKS = {
-    "rebind_check": {"softmax": "check = lambda *args, **kwargs: None\n\n\n" + STUB},
-    "patch_compare": {"softmax": "import coursekit.grading as grading\n\ngrading._compare = lambda *args, **kwargs: None\n"
-                                 "grading.judge = lambda *args, **kwargs: ''\n\n\n" + GARBAGE["softmax"],
-                      "log_softmax": GARBAGE["log_softmax"], "cross_entropy": GARBAGE["cross_entropy"]},
-    "stack_frame": {"softmax": STEAL + "\n\ndef softmax(x, dim=-1):\n    return _steal()\n",
-                    "log_softmax": "def log_softmax(x, dim=-1):\n    return _steal()\n",
-                    "cross_entropy": "def cross_entropy(logits, targets):\n    return _steal()\n"},
-    "tensor_subclass": {"softmax": SUBCLASS + "\n\ndef softmax(x, dim=-1):\n    return Anything(torch.empty_like(x))\n",
-                        "log_softmax": "def log_softmax(x, dim=-1):\n    return Anything(torch.empty_like(x))\n",
-                        "cross_entropy": "def cross_entropy(logits, targets):\n"
-                                         "    return Anything(torch.empty((), dtype=logits.dtype))\n"},
-    "custom_exception_handler": {"softmax": "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)"
-                                            "\n\n\n" + STUB},
-    "kill_parent": {"softmax": "import os\nimport signal\n\nos.kill(os.getppid(), signal.SIGKILL)\n\n\n" + STUB},
-    "kill_itself": {"softmax": "import os\nimport signal\n\n\ndef softmax(x, dim=-1):\n"
-                               "    os.kill(os.getpid(), signal.SIGKILL)\n"},
-    "ignore_signals": {"softmax": "import signal\n\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
-                                  "signal.signal(signal.SIGALRM, signal.SIG_IGN)\n\n\n"
-                                  "def softmax(x, dim=-1):\n"
-                                  "    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGALRM})\n"
-                                  "    while True:\n        pass\n"},
-    "write_solutions": {"softmax": '''from pathlib import Path
+    "rebind_check": {FIRST: "check = lambda *args, **kwargs: None\n\n\n" + STUB},
+    "patch_compare": {**GARBAGE, FIRST: "import coursekit.grading as grading\n\ngrading._compare = lambda *args, **kwargs: None\n"
+                                        "grading.judge = lambda *args, **kwargs: ''\n\n\n" + GARBAGE[FIRST]},
+    "stack_frame": {**_returning("_steal()"), FIRST: STEAL + "\n\n" + _returning("_steal()")[FIRST]},
+    "tensor_subclass": {**_returning("Anything(torch.empty_like(z))"),
+                        FIRST: SUBCLASS + "\n\n" + _returning("Anything(torch.empty_like(z))")[FIRST]},
+    "custom_exception_handler": {FIRST: "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)"
+                                        "\n\n\n" + STUB},
+    "kill_parent": {FIRST: "import os\nimport signal\n\nos.kill(os.getppid(), signal.SIGKILL)\n\n\n" + STUB},
+    "kill_itself": {FIRST: f"import os\nimport signal\n\n\ndef {FIRST}(z):\n"
+                           "    os.kill(os.getpid(), signal.SIGKILL)\n"},
+    "ignore_signals": {FIRST: "import signal\n\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                              "signal.signal(signal.SIGALRM, signal.SIG_IGN)\n\n\n"
+                              f"def {FIRST}(z):\n"
+                              "    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGALRM})\n"
+                              "    while True:\n        pass\n"},
+    "write_solutions": {FIRST: '''from pathlib import Path
 
 import coursekit
 
@@ -106,24 +107,33 @@ for path in found + [solutions / "01_neurons_and_activations.ipynb", solutions /
 
 
 ''' + STUB},
-    "fork_bomb": {"softmax": "import os\n\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n"
-                             "        pass\n\n\n" + STUB},
-    "memory_hog": {"softmax": "hog = []\nwhile True:\n    hog.append(bytearray(100 * 2**20))\n\n\n" + STUB,
-                   "log_softmax": "import torch\n\n\ndef log_softmax(x, dim=-1):\n    return torch.ones(2**33)\n"},
+    "fork_bomb": {FIRST: "import os\n\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n"
+                         "        pass\n\n\n" + STUB},
+    "memory_hog": {FIRST: "hog = []\nwhile True:\n    hog.append(bytearray(100 * 2**20))\n\n\n" + STUB,
+                   SECOND: f"import torch\n\n\ndef {SECOND}({SIGNATURES[SECOND]}):\n    return torch.ones(2**33)\n"},
 }
 # what the gradebook says happened (in the note or a part's message), where something happened
 MARKS = {
     "kill_itself": ["killed"],
     "ignore_signals": ["took longer than"],
-    "fork_bomb": ["softmax"],  # the cell ends by its time limit, the fork errors or the kill from outside
+    "fork_bomb": [FIRST],  # the cell ends by its time limit, the fork errors or the kill from outside
     "memory_hog": ["MemoryError", "can't allocate memory"],
     "kill_parent": ["PermissionError", "killed"],
 }
 FALLBACK = ["kill_parent", "fork_bomb", "memory_hog", "write_solutions"]  # the attacks on the isolation itself
 
 
+def _auto_points() -> float:
+    """What the exercise's autograded tests are worth (its written part is graded by hand)."""
+    solution = nbformat.read(ROOT / "solutions" / f"{STEM}.ipynb", as_version=4)
+    return sum(c.metadata["nbgrader"]["points"] for c in solution.cells
+               if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution"))
+
+
 def _notebook(sources: dict[str, str]):
     nb = nbformat.read(ROOT / "exercises" / f"{STEM}.ipynb", as_version=4)
+    ids = {cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells}
+    assert set(sources) <= ids, f"the attack targets cells exercise {STEM} no longer has: {set(sources) - ids}"
     for cell in nb.cells:
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
         if gid in sources:
@@ -182,10 +192,10 @@ def _check_attack(batch, name):
     assert name in results, f"{name} is missing from the gradebook:\n{batch['output'][-3000:]}"
     result = results[name]
     assert not result["error"], result["error"]
-    assert result["max_points"] == 6 and result["points"] == 0, result["parts"]
+    assert result["max_points"] == _auto_points() and result["points"] == 0, result["parts"]
     assert any(r["notebook"].endswith(f"{name}.ipynb") and r["part"] == "TOTAL" for r in batch["rows"])
     honest = results["honest"]
-    assert honest["points"] == honest["max_points"] == 6, honest["parts"]  # graded beside the attacks
+    assert honest["points"] == honest["max_points"] == _auto_points(), honest["parts"]  # graded beside the attacks
     assert batch["code"] == 0, batch["output"][-3000:]
     if name in MARKS:
         said = result["note"] + " ".join(p["message"] for p in result["parts"])
@@ -221,8 +231,8 @@ def test_solutions_are_hidden_and_read_only_for_a_submission(attacked):
 
 def test_an_endless_case_that_blocks_signals_is_stopped_from_outside(attacked):
     result = attacked["results"]["ignore_signals"]
-    softmax = next(p for p in result["parts"] if p["grade_id"] == "test_softmax")
-    assert "took longer than 4 s" in softmax["message"]
+    part = next(p for p in result["parts"] if p["grade_id"] == f"test_{FIRST}")
+    assert "took longer than 4 s" in part["message"]
     assert result["seconds"] < 120
 
 
@@ -298,7 +308,7 @@ def test_mutation_the_attack_scores_when_checks_run_in_the_learners_kernel(name)
 
 def test_mutation_killing_the_parent_kills_a_grader_that_is_the_parent(tmp_path):
     """Without the sandbox between them, the attack's cell kills the process that started it."""
-    cell = ATTACKS["kill_parent"]["softmax"]
+    cell = ATTACKS["kill_parent"][FIRST]
     parent = subprocess.Popen([sys.executable, "-c", "import subprocess, sys; subprocess.run([sys.executable, '-c', "
                                f"{cell!r}]); print('survived')"], stdout=subprocess.PIPE, text=True)
     out, _ = parent.communicate(timeout=120)
@@ -307,8 +317,8 @@ def test_mutation_killing_the_parent_kills_a_grader_that_is_the_parent(tmp_path)
 
 def test_mutation_a_case_that_blocks_signals_outlives_the_in_process_time_limit():
     code = ("import signal, time\nfrom coursekit.grading import Case, check\n"
-            + ATTACKS["ignore_signals"]["softmax"]
-            + "\ncheck(softmax, [Case(args=(1,), expected=1)], time_limit=0.5)\n")
+            + ATTACKS["ignore_signals"][FIRST]
+            + f"\ncheck({FIRST}, [Case(args=(1,), expected=1)], time_limit=0.5)\n")
     with pytest.raises(subprocess.TimeoutExpired):
         subprocess.run([sys.executable, "-c", code], timeout=8, capture_output=True)
 
