@@ -89,3 +89,33 @@ def test_bias_proof_catches(old, new):
     wrong = edited_cell(NB09, "impl-bias", old, new)
     with pytest.raises(AssertionError):
         exec_cells(NB09, BIAS, replace={"bias-data": FAKE_NETWORKS, "impl-bias": wrong})
+
+
+# ---------------------------------------------------------------------------------------------
+# coarse -> fine: the fine box is a better region than the coarse range (a small search: 400 images, 5 epochs)
+
+SMALL_SEARCH = """
+n_pool, k_folds, epochs = 400, 2, 5
+images, labels = ck.mnist_tensors(train=True)
+X_pool, y_pool = images[:n_pool].flatten(1), labels[:n_pool]
+space = {"lr": (1e-4, 1.0), "weight_decay": (1e-5, 1e-1), "width": (16, 256), "eps": (1e-10, 1e-6)}
+folds = kfold(n_pool, k_folds, torch.Generator().manual_seed(0))
+"""
+COARSE_FINE = ["setup", "impl-kfold", "impl-search", "data", "impl-train", "search", "coarse-to-fine",
+               "proof-coarse-to-fine"]
+
+
+def test_coarse_to_fine_proof_passes_on_a_small_search():
+    ns = exec_cells(NB09, COARSE_FINE, replace={"data": SMALL_SEARCH})
+    assert ns["fine_results"].val_acc.median() > ns["coarse"].val_acc.median()
+
+
+# Only a mutant that must fail: a fine round that merely re-searches the coarse range has the coarse round's median
+# in expectation, so whether its seeded median lands below would be luck.
+@pytest.mark.parametrize("old,new", [
+    ("coarse.loc[coarse.val_acc.idxmax()]", "coarse.loc[coarse.val_acc.idxmin()]"),  # centred on the worst result
+], ids=["centred-on-worst"])
+def test_coarse_to_fine_proof_catches(old, new):
+    wrong = edited_cell(NB09, "coarse-to-fine", old, new)
+    with pytest.raises(AssertionError):
+        exec_cells(NB09, COARSE_FINE, replace={"data": SMALL_SEARCH, "coarse-to-fine": wrong})
