@@ -119,3 +119,21 @@ def test_coarse_to_fine_proof_catches(old, new):
     wrong = edited_cell(NB09, "coarse-to-fine", old, new)
     with pytest.raises(AssertionError):
         exec_cells(NB09, COARSE_FINE, replace={"data": SMALL_SEARCH, "coarse-to-fine": wrong})
+
+
+# ---------------------------------------------------------------------------------------------
+# reading loss curves: each symptom is asserted, so a run that does not show it fails the proof
+
+CURVES = ["setup", "impl-kfold", "data", "impl-train", "loss-curves", "proof-curves"]
+
+
+def test_loss_curves_proof_passes():
+    exec_cells(NB09, CURVES)
+
+
+@pytest.mark.parametrize("old,new", [
+    ('train({**plain, "lr": 0.5}', 'train({**plain, "lr": 0.03}'),  # a merely large learning rate: no blow-up
+    ("sgd_run(deep_mlp(0.03)", "sgd_run(deep_mlp(0.1)"),  # a larger init: no flat start at ln 10
+], ids=["lr-not-too-high", "no-slow-start"])
+def test_loss_curves_proof_catches(old, new):
+    proof_fails(NB09, CURVES, "loss-curves", old, new)
