@@ -70,12 +70,16 @@ def exec_cells(notebook: str | Path, tags: list[str], replace: dict[str, str] | 
 
 
 @pytest.fixture(autouse=True)
-def quick_mode_and_threads(monkeypatch):
-    """Autouse in every lesson test that imports it: the cells run in quick mode without live plots, and
-    whatever thread count a cell sets for torch is undone afterwards."""
+def quick_mode_and_threads(monkeypatch, tmp_path):
+    """Autouse in every lesson test that imports it: the cells run in quick mode without live plots, record
+    their figures in a scratch file (not the learner's results), and whatever thread count a cell sets for
+    torch, and the figures it leaves open, are undone afterwards."""
     monkeypatch.setenv("COURSEKIT_MODE", "quick")
     monkeypatch.setenv("COURSEKIT_LIVE", "0")
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("COURSEKIT_RESULTS", str(tmp_path / "results.jsonl"))
     threads = torch.get_num_threads()
     yield
     torch.set_num_threads(threads)
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")

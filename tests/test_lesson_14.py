@@ -9,24 +9,12 @@ from __future__ import annotations
 
 import matplotlib
 import pytest
-import torch
 
-from tests.nbcells import edited_cell, exec_cells, proof_fails
+from tests.nbcells import edited_cell, exec_cells, proof_fails, quick_mode_and_threads  # noqa: F401 (autouse)
 
 matplotlib.use("Agg")
 
 NB = "notebooks/14_segmentation_and_detection.ipynb"
-
-
-@pytest.fixture(autouse=True)
-def quick_mode_and_threads(monkeypatch, tmp_path):
-    monkeypatch.setenv("COURSEKIT_MODE", "quick")
-    monkeypatch.setenv("COURSEKIT_LIVE", "0")
-    monkeypatch.setenv("COURSEKIT_RESULTS", str(tmp_path / "results.jsonl"))
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
-    matplotlib.pyplot.close("all")
 
 
 # ---------------------------------------------------------------------------------------------

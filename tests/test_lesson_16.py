@@ -15,22 +15,17 @@ import matplotlib
 import pytest
 import torch
 
-from tests.nbcells import edited_cell, exec_cells, proof_fails, tagged_sources
+from tests.nbcells import (  # noqa: F401 (quick_mode_and_threads is an autouse fixture)
+    edited_cell,
+    exec_cells,
+    proof_fails,
+    quick_mode_and_threads,
+    tagged_sources,
+)
 
 matplotlib.use("Agg")
 
 NB = "notebooks/16_attention.ipynb"
-
-
-@pytest.fixture(autouse=True)
-def quick_mode_and_threads(monkeypatch, tmp_path):
-    monkeypatch.setenv("COURSEKIT_MODE", "quick")
-    monkeypatch.setenv("COURSEKIT_LIVE", "0")
-    monkeypatch.setenv("COURSEKIT_RESULTS", str(tmp_path / "results.jsonl"))
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
-    matplotlib.pyplot.close("all")
 
 
 def _edited(tag: str, old: str, new: str) -> str:
