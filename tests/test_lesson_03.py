@@ -13,36 +13,25 @@ from tests.nbcells import edited_cell, exec_cells, proof_fails
 NB03 = "notebooks/03_backprop_and_mnist.ipynb"
 
 
-def _passes(notebook: str, tags: list[str]) -> dict:
-    return exec_cells(notebook, tags)
-
-
-def _fails(notebook: str, tags: list[str], tag: str, wrong: str) -> None:
-    with pytest.raises(AssertionError):
-        exec_cells(notebook, tags, replace={tag: wrong})
-
-
 # ---------------------------------------------------------------------------------------------
 # 03 · the chain rule as Jacobian products
 
 JACOBIANS = ["setup", "impl-jacobians", "proof-jacobians"]
 
 
-def test_jacobian_proof_passes():
-    ns = _passes(NB03, JACOBIANS)
+def test_jacobian_proofexec_cells():
+    ns = exec_cells(NB03, JACOBIANS)
     assert ns["grad_W1"].shape == (4, 3)
 
 
 def test_jacobian_proof_catches_a_missing_relu_jacobian():
-    wrong = edited_cell(NB03, "impl-jacobians", "J_h_a = jacobian(relu, a)", "J_h_a = torch.eye(4, dtype=torch.float64)")
-    _fails(NB03, JACOBIANS, "impl-jacobians", wrong)
+    proof_fails(NB03, JACOBIANS, "impl-jacobians", "J_h_a = jacobian(relu, a)", "J_h_a = torch.eye(4, dtype=torch.float64)")
 
 
 def test_jacobian_proof_catches_a_model_path_built_from_the_data_path():
     # dL/dW1 is the outer product of dL/da with the layer's input x, not with the gradient dL/dx.
-    wrong = edited_cell(NB03, "impl-jacobians", "grad_W1 = (grad_a @ J_a_W1).reshape(4, 3)",
+    proof_fails(NB03, JACOBIANS, "impl-jacobians", "grad_W1 = (grad_a @ J_a_W1).reshape(4, 3)",
                     "grad_W1 = torch.outer(grad_a.flatten(), grad_x.flatten())")
-    _fails(NB03, JACOBIANS, "impl-jacobians", wrong)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -72,18 +61,18 @@ def cross_entropy_from_logits(logits, targets):
 """
 
 
-def test_cross_entropy_proof_passes():
-    _passes(NB03, CROSS_ENTROPY)
+def test_cross_entropy_proofexec_cells():
+    exec_cells(NB03, CROSS_ENTROPY)
 
 
 @pytest.mark.parametrize("wrong", [CE_SOFTMAX_THEN_LOG, CE_WITHOUT_MAX_SHIFT], ids=["softmax-then-log", "no-max-shift"])
 def test_cross_entropy_proof_catches(wrong):
-    _fails(NB03, CROSS_ENTROPY, "impl-cross-entropy", wrong)
+    with pytest.raises(AssertionError):  # a whole wrong cell in place of the lesson's
+        exec_cells(NB03, CROSS_ENTROPY, replace={"impl-cross-entropy": wrong})
 
 
 def test_cross_entropy_proof_catches_forgetting_to_add_the_max_back():
-    wrong = edited_cell(NB03, "impl-cross-entropy", "m.squeeze(1) + torch.log(", "torch.log(")
-    _fails(NB03, CROSS_ENTROPY, "impl-cross-entropy", wrong)
+    proof_fails(NB03, CROSS_ENTROPY, "impl-cross-entropy", "m.squeeze(1) + torch.log(", "torch.log(")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -93,8 +82,8 @@ BACKPROP = ["setup", "impl-backprop", "impl-backprop-fn", "proof-backprop"]
 RELU_MASK = "G_A = G_H * (A > 0).to(A.dtype)"
 
 
-def test_backprop_proof_passes():
-    ns = _passes(NB03, BACKPROP)
+def test_backprop_proofexec_cells():
+    ns = exec_cells(NB03, BACKPROP)
     assert set(ns["grads"]) == {"X", "W1", "b1", "W2", "b2"}
 
 
@@ -109,14 +98,12 @@ def test_backprop_proof_passes():
 ], ids=["no-relu-derivative", "relu-derivative-is-relu", "inverted-mask", "no-mean", "dW1-doubled",
         "bias-mean", "data-path-skips-relu"])
 def test_backprop_proof_catches(old, new):
-    wrong = edited_cell(NB03, "impl-backprop", old, new)
-    _fails(NB03, BACKPROP, "impl-backprop", wrong)
+    proof_fails(NB03, BACKPROP, "impl-backprop", old, new)
 
 
 def test_backprop_proof_catches_a_transposed_weight_gradient():
     # (X.T @ G_A) has shape (d, hidden) instead of (hidden, d): the shape assertion names it.
-    wrong = edited_cell(NB03, "impl-backprop", "G_W1 = G_A.T @ X", "G_W1 = X.T @ G_A")
-    _fails(NB03, BACKPROP, "impl-backprop", wrong)
+    proof_fails(NB03, BACKPROP, "impl-backprop", "G_W1 = G_A.T @ X", "G_W1 = X.T @ G_A")
 
 
 def test_gradcheck_alone_catches_a_wrong_backward():
@@ -138,16 +125,15 @@ def test_gradcheck_alone_catches_a_wrong_backward():
 INIT = ["setup", "data", "impl-init", "proof-init"]
 
 
-def test_init_proof_passes():
-    ns = _passes(NB03, INIT)
+def test_init_proofexec_cells():
+    ns = exec_cells(NB03, INIT)
     assert ns["measured"].shape == (5, 2)
 
 
 def test_init_proof_catches_a_wrong_he_variance():
     # Xavier-style std = sqrt(1/n) in place of He's sqrt(2/n): the signal halves at every ReLU layer.
-    wrong = edited_cell(NB03, "impl-init", 'nn.init.kaiming_normal_(w, nonlinearity="relu", generator=g)',
+    proof_fails(NB03, INIT, "impl-init", 'nn.init.kaiming_normal_(w, nonlinearity="relu", generator=g)',
                         'nn.init.normal_(w, std=(1 / w.shape[1]) ** 0.5, generator=g)')
-    _fails(NB03, INIT, "impl-init", wrong)
 
 
 def test_init_proof_catches_tf1_uniform_default_taken_as_symmetric():
@@ -170,7 +156,7 @@ def _checkpoint_run(replace: dict[str, str]) -> dict:
     return exec_cells(NB03, CHECKPOINT, replace=small)
 
 
-def test_checkpoint_proof_passes():
+def test_checkpoint_proofexec_cells():
     ns = _checkpoint_run({})
     assert ns["saved"]["epoch"] == 2
 

@@ -18,15 +18,6 @@ NB04 = "notebooks/04_overfitting_and_regularisation.ipynb"
 TRAINING = ["setup", "data", "impl-best-weights", "impl-train"]
 
 
-def _passes(notebook: str, tags: list[str]) -> dict:
-    return exec_cells(notebook, tags)
-
-
-def _fails(notebook: str, tags: list[str], tag: str, wrong: str) -> None:
-    with pytest.raises(AssertionError):
-        exec_cells(notebook, tags, replace={tag: wrong})
-
-
 # ---------------------------------------------------------------------------------------------
 # 04 · overfitting: the confidence grows after memorising, in the output layer (one training run)
 
@@ -60,19 +51,17 @@ def test_overfit_margin_asserts_alone_catch_a_network_whose_confidence_is_capped
 BEST = ["setup", "impl-best-weights", "proof-best-weights"]
 
 
-def test_best_weights_proof_passes():
-    ns = _passes(NB04, BEST)
+def test_best_weights_proofexec_cells():
+    ns = exec_cells(NB04, BEST)
     assert ns["tracker"].epoch == 3
 
 
 def test_best_weights_proof_catches_a_state_dict_kept_by_reference():
-    wrong = edited_cell(NB04, "impl-best-weights", "copy.deepcopy(model.state_dict())", "model.state_dict()")
-    _fails(NB04, BEST, "impl-best-weights", wrong)
+    proof_fails(NB04, BEST, "impl-best-weights", "copy.deepcopy(model.state_dict())", "model.state_dict()")
 
 
 def test_best_weights_proof_catches_keeping_the_last_epoch():
-    wrong = edited_cell(NB04, "impl-best-weights", "if val_loss < self.loss:", "if True:")
-    _fails(NB04, BEST, "impl-best-weights", wrong)
+    proof_fails(NB04, BEST, "impl-best-weights", "if val_loss < self.loss:", "if True:")
 
 
 PATIENCE = [*TRAINING, "train-none", "proof-early-stopping"]
@@ -89,8 +78,8 @@ def test_patience_proof_catches_counting_from_the_start_instead_of_the_best_epoc
 L2 = ["setup", "impl-best-weights", "impl-train", "impl-l2", "proof-l2"]
 
 
-def test_l2_proof_passes():
-    _passes(NB04, L2)
+def test_l2_proofexec_cells():
+    exec_cells(NB04, L2)
 
 
 @pytest.mark.parametrize("old,new", [
@@ -118,8 +107,8 @@ def test_l2_decay_factor_alone_catches_a_missing_half():
 MAX_NORM = ["setup", "impl-train", "impl-max-norm", "proof-max-norm"]
 
 
-def test_max_norm_proof_passes():
-    _passes(NB04, MAX_NORM)
+def test_max_norm_proofexec_cells():
+    exec_cells(NB04, MAX_NORM)
 
 
 @pytest.mark.parametrize("old,new", [
@@ -145,8 +134,8 @@ def test_max_norm_pinning_proof_catches_a_projection_that_also_lengthens_short_r
 DROPOUT = ["setup", "impl-dropout", "proof-dropout"]
 
 
-def test_dropout_proof_passes():
-    _passes(NB04, DROPOUT)
+def test_dropout_proofexec_cells():
+    exec_cells(NB04, DROPOUT)
 
 
 @pytest.mark.parametrize("old,new", [
