@@ -13,6 +13,7 @@ import time
 
 ENV_VAR = "COURSEKIT_MODE"
 MODES = ("quick", "full")
+LIVE_ENV = "COURSEKIT_LIVE"
 
 _lesson_started: float | None = None
 
@@ -27,6 +28,15 @@ def current_mode() -> str:
 
 def is_full() -> bool:
     return current_mode() == "full"
+
+
+def live_updates() -> bool:
+    """May outputs redraw in place (live plots, progress bars)? No when ``$COURSEKIT_LIVE`` is ``0``.
+
+    Headless runs (tests, the site build, ``make full``) set it: there every redraw would be saved in the
+    notebook, and a progress bar would stay as the frozen widget state nbconvert stored first.
+    """
+    return os.environ.get(LIVE_ENV, "1") != "0"
 
 
 def by_mode(quick, full):

@@ -9,12 +9,13 @@ final static figure in the cell's output, which is what a headless run (nbval, C
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections import defaultdict
 
 import matplotlib.pyplot as plt
 import numpy as np
+
+from .mode import live_updates
 
 
 def show_images(images, labels=None, ncols: int = 8, cmap: str = "gray", size: float = 1.2, title=None):
@@ -62,7 +63,7 @@ class LivePlot:
         self.history: dict[str, list[tuple[float, float]]] = defaultdict(list)
         self._last = 0.0
         self._handle = None
-        self._live = _in_notebook() and os.environ.get("COURSEKIT_LIVE", "1") != "0"
+        self._live = _in_notebook() and live_updates()
 
     @staticmethod
     def _panel(name: str) -> str:

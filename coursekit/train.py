@@ -8,7 +8,6 @@ else that yields ``(inputs, targets)`` batches, such as a ``DataLoader``, works 
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -111,15 +110,14 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
     """
     from tqdm.auto import tqdm
 
+    from .mode import live_updates
     from .plot import LivePlot
 
     device = device or next(model.parameters()).device
     metrics = {"acc": accuracy} if metrics is None else metrics
     history = History()
     live = LivePlot(title=title) if plot else None
-    # Headless runs (tests, the site build, make full) set COURSEKIT_LIVE=0: a bar there would be saved in
-    # the notebook as a frozen "0/N" widget, the state nbconvert stored first.
-    progress = progress and os.environ.get("COURSEKIT_LIVE", "1") != "0"
+    progress = progress and live_updates()
     batches = _batches(train, batch_size, device, shuffle=True)
     step = 0
     start = time.perf_counter()
