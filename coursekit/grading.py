@@ -354,7 +354,11 @@ class _BannedWatch:
             def step_pre_hook(optimizer, args, kwargs):
                 for cls, name in self.optimizers:
                     if isinstance(optimizer, cls):
-                        self._saw(name)
+                        kind, shown = type(optimizer), name
+                        if kind is not cls:  # a banned base class: name the optimizer that actually ran
+                            where = "torch.optim." if kind.__module__.startswith("torch.optim") else ""
+                            shown = f"{where}{kind.__qualname__} (a {name})"
+                        self._saw(shown)
 
             self._optimizer_hook = register_optimizer_step_pre_hook(step_pre_hook)
         if self.codes:
