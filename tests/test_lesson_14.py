@@ -102,3 +102,19 @@ def test_unet_proof_catches_skips_ignored():
     wrong = edited_cell(NB, "impl-unet", "if self.skips else", "if False else")
     with pytest.raises(AssertionError):
         exec_cells(NB, UNET, replace={"impl-unet": wrong})
+
+
+# ---------------------------------------------------------------------------------------------
+# benchmarks/segmentation_grid.py re-makes the notebook's learning-rate choice from its cells
+
+
+def test_segmentation_grid_runs_on_the_notebooks_current_cells():
+    import subprocess
+    import sys
+
+    from tests.nbcells import ROOT
+
+    run = subprocess.run([sys.executable, "benchmarks/segmentation_grid.py", "--lrs", "0.003", "--batch-sizes", "8",
+                          "--epochs", "1"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "best average of the two nets: lr 0.003, batch 8" in run.stdout
