@@ -293,6 +293,7 @@ class _BannedWatch:
 
     def __init__(self, names):
         self.functions: dict[int, str] = {}
+        self.packets: dict[int, str] = {}  # id of a torch.ops.aten operator -> the banned name it implements
         self.keep_alive = []
         self.classes: list[tuple[type, str]] = []
         self.optimizers: list[tuple[type, str]] = []
@@ -309,6 +310,11 @@ class _BannedWatch:
             elif callable(obj):
                 self.functions[id(obj)] = name
                 self.keep_alive.append(obj)
+                # the same operator called as torch.ops.aten.<name>(.overload) reaches the mode as an OpOverload
+                packet = getattr(torch.ops.aten, getattr(obj, "__name__", "") or "_", None)
+                if isinstance(packet, torch._ops.OpOverloadPacket):
+                    self.packets[id(packet)] = name
+                    self.keep_alive.append(packet)
                 # Python helpers that never dispatch __torch_function__ (torch.nn.init, clip_grad_norm_):
                 # watch the code of the function itself, under its decorators (@no_grad wrappers share theirs).
                 code = getattr(inspect.unwrap(obj), "__code__", None)
@@ -333,7 +339,7 @@ class _BannedWatch:
 
         class Mode(TorchFunctionMode):
             def __torch_function__(self, func, types, args=(), kwargs=None):
-                name = watch.functions.get(id(func))
+                name = watch.functions.get(id(func)) or watch.packets.get(id(getattr(func, "overloadpacket", func)))
                 if name:
                     watch._saw(name)
                 return func(*args, **(kwargs or {}))

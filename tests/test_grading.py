@@ -389,6 +389,15 @@ def test_a_banned_call_fails_the_case_and_is_named(name, capsys):
     assert f"uses {SHOWN_AS.get(name, name)}, which this part asks you to write yourself" in seen
 
 
+def test_a_banned_function_is_seen_when_called_as_its_aten_operator(capsys):
+    weight = torch.randn(1, 2, 2, 2)
+    for call in (lambda: torch.ops.aten.conv_transpose2d.input(IMG, weight),  # an explicit overload
+                 lambda: torch.ops.aten.conv_transpose2d(IMG, weight)):       # the overload packet
+        seen = fails_with(call, [Case(expected=lambda r: None)], capsys,
+                          banned=("torch.nn.functional.conv_transpose2d",))
+        assert "uses torch.nn.functional.conv_transpose2d" in seen
+
+
 def test_banned_calls_are_seen_through_aliases_and_modules(capsys):
     from torch.nn.functional import conv2d as my_conv  # an alias taken before the check
 
