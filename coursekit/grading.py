@@ -580,15 +580,19 @@ def _pattern_hint(got: np.ndarray, exp: np.ndarray, atol: float, rtol: float, in
             return "your values are log() of the expected ones: log-probabilities where probabilities are asked for?"
     diff = got - exp
     if exp.size >= 2:
+        # "the same amount" up to a small part of the difference itself: measured against the values, a
+        # small error that varies (a wrong formula) would pass for a constant one
+        finite = np.abs(diff[np.isfinite(diff)])
+        even = max(atol, 1e-3 * float(finite.max()) if finite.size else 0.0, 1e-6 * scale)
         # a constant offset: the same amount added to every value
-        offset = _constant(diff, atol=tiny, rtol=1e-3)
+        offset = _constant(diff, atol=even, rtol=1e-3)
         if offset is not None and abs(offset) > max(atol, rtol * scale):
             return (f"every value is off by the same amount, {offset:+.6g} (got = expected {'+' if offset > 0 else '-'} "
                     f"{abs(offset):.6g}): a constant term missing or added?")
         # an offset that is constant along one dim (one per row: a per-row term such as a max)
         for axis in range(exp.ndim if exp.ndim >= 2 else 0):
             spread = diff - diff.mean(axis=axis, keepdims=True)
-            if np.all(np.isfinite(diff)) and np.allclose(spread, 0, atol=tiny, rtol=0) and np.ptp(diff) > tiny:
+            if np.all(np.isfinite(diff)) and np.allclose(spread, 0, atol=even, rtol=0) and np.ptp(diff) > even:
                 return (f"your values are off by an amount that is the same along dim {axis} (a different one "
                         f"for each slice across it): a term per row/column missing, such as the maximum you "
                         f"subtracted?")

@@ -273,6 +273,18 @@ def test_a_constant_offset_is_named_as_an_offset(capsys):
     assert "the same along dim 1" in seen and "maximum you subtracted" in seen
 
 
+def test_a_small_error_that_varies_is_not_called_an_offset(capsys):
+    """An error far below the values' size but different for every value (a wrong formula) gets no
+    offset hint: "the same amount" is judged against the error itself, not against the values."""
+    expected = torch.tensor([[100.0, 200.0, 300.0], [400.0, 500.0, 600.0]], dtype=torch.float64)
+    error = torch.tensor([[1e-2, -3e-2, 5e-2], [0.0, 2e-2, -1e-2]], dtype=torch.float64)
+    seen = fails_with(lambda: expected + error, [Case(expected=expected)], capsys, atol=1e-10, rtol=1e-10)
+    assert "off by the same amount" not in seen and "the same along dim" not in seen
+    row_offsets = torch.tensor([[1e-2], [-2e-2]], dtype=torch.float64)  # one per row, still named
+    seen = fails_with(lambda: expected + row_offsets, [Case(expected=expected)], capsys, atol=1e-10, rtol=1e-10)
+    assert "the same along dim 1" in seen
+
+
 def test_no_ratio_is_built_from_zeros(capsys):
     """Probabilities returned for log-probabilities: said so, never '-0 x the expected one'."""
     big = torch.tensor([1e4, 0.0, -1e4])
