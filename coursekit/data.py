@@ -656,6 +656,7 @@ def status() -> "pandas.DataFrame":  # noqa: F821
     (nothing wrong: the first load fetches it); ``incomplete (…)`` (a file missing or failing
     its checksum: the next load repairs it). State Farm (Kaggle) has its own row, with no download
     size (Kaggle's download is the learner's own; the mirror's 80x60 copy is not a download).
+    Pretrained weights (``WEIGHTS``) come last, marked optional and left out of the total.
     """
     import pandas as pd
 
@@ -664,6 +665,9 @@ def status() -> "pandas.DataFrame":  # noqa: F821
     from .statefarm import status_row
 
     rows.append(status_row())
+    rows += [{"dataset": ds.name, "status": f"optional (notebook 10; not in the total): {dataset_state(ds)}",
+              "download (MB)": round(ds.download_size / 1e6, 1), "folder": str(cache_root() / ds.cache_dir)}
+             for ds in WEIGHTS.values()]
     total = sum(ds.download_size for ds in DATASETS.values() if ds.downloadable)
     rows.append({"dataset": "total (downloaded on first use)", "status": "",
                  "download (MB)": round(total / 1e6, 1), "folder": str(cache_root())})
@@ -822,6 +826,21 @@ TIME_MACHINE = _single(
 DATASETS: dict[str, Dataset] = {d.name: d for d in (
     MNIST, ML_100K, ML_LATEST_SMALL, ML_LATEST_SMALL_2016, PTB, GUTENBERG, ANALOGY, WORDSIM353, TINY_SHAKESPEARE, TIME_MACHINE)}
 
+# Pretrained weights: fetched, verified and mirrored like a dataset, but optional (only notebook 10's
+# ImageNet section uses them), so they sit in their own catalogue: the course's data (DATASETS, the
+# download total, a default mirror) does not need them. The URL and file name are torchvision's
+# (ResNet18_Weights.IMAGENET1K_V1); the file name carries the first 8 hex digits of the SHA-256,
+# which torch.hub checks when it downloads; the size is 44.661 MiB in torchvision's metadata.
+RESNET18_IMAGENET = _single(
+    "resnet18-imagenet", "weights/resnet18-imagenet", "https://download.pytorch.org/models/resnet18-f37072fd.pth",
+    "resnet18-f37072fd.pth", "f37072fd47e89c5e827621c5baffa7500819f7896bbacec160b1a16c560e07ec", 46_830_571,
+    "torchvision's BSD-3-Clause licence (https://github.com/pytorch/vision/blob/main/LICENSE); trained on "
+    "ImageNet, whose terms allow non-commercial research and education only "
+    "(https://image-net.org/download.php); torchvision notes that pretrained weights may carry the terms of "
+    "their training data (https://docs.pytorch.org/vision/stable/models.html)",
+    "https://docs.pytorch.org/vision/stable/models/generated/torchvision.models.resnet18.html")
+WEIGHTS: dict[str, Dataset] = {RESNET18_IMAGENET.name: RESNET18_IMAGENET}
+
 
 # -------------------------------------------------------------------------------- loaders
 
@@ -926,25 +945,56 @@ def wordsim353():
     return df
 
 
+def imagenet_resnet18(*, progress: bool = True):
+    """``(model, weights)``: ``torchvision.models.resnet18`` with torchvision's ImageNet weights.
+
+    The file comes through ``fetch(RESNET18_IMAGENET)`` (the cache, then ``$COURSEKIT_MIRROR/
+    weights/resnet18-imagenet/``, then download.pytorch.org), verified against its full SHA-256;
+    torch's own loader (``torch.hub.load_state_dict_from_url``, ``weights_only``) then reads it from
+    that folder. torch checks the 8-hex-digit prefix in the file name only when it downloads a file
+    itself, so that check is made here. ``weights.transforms()`` is the ImageNet preprocessing (its
+    ``mean`` and ``std``). Raises ``DatasetUnavailable`` (how to get the file) when it cannot be had.
+    """
+    import torch
+    import torchvision
+
+    weights = torchvision.models.ResNet18_Weights.IMAGENET1K_V1
+    entry = RESNET18_IMAGENET
+    (source,) = entry.sources
+    folder = fetch(entry, progress=progress)
+    prefix = torch.hub.HASH_REGEX.search(source.filename)
+    if prefix is None or not entry.files[source.filename].startswith(prefix.group(1)):
+        raise ChecksumMismatch(f"{source.filename}: the hash prefix in its name does not match the catalogue's "
+                               f"sha256 {entry.files[source.filename][:16]}…")
+    state = torch.hub.load_state_dict_from_url(source.url, model_dir=str(folder), file_name=source.filename,
+                                               check_hash=True, map_location="cpu", progress=progress,
+                                               weights_only=True)
+    model = torchvision.models.resnet18()
+    model.load_state_dict(state)
+    return model, weights
+
+
 # ------------------------------------------------------------------------ classroom mirror
 
 
 def build_mirror(folder: str | os.PathLike, names=None, *, progress: bool = True) -> dict[str, str]:
-    """Fetch every catalogued dataset (or those in ``names``) and lay its verified files out in
-    ``folder`` in the mirror layout (``<mirror_dir>/<file>``), ready to serve as ``$COURSEKIT_MIRROR``.
+    """Fetch every catalogued dataset (or those in ``names``, which may also name ``WEIGHTS``) and lay
+    its verified files out in ``folder`` in the mirror layout (``<mirror_dir>/<file>``), ready to serve
+    as ``$COURSEKIT_MIRROR``.
 
     Files go through ``fetch`` (the cache, then the mirror/network, checksums) and are copied
     with a second checksum; a file already valid in ``folder`` is kept. Returns ``{name: result}``
     (``"ok: …"`` or the reason it failed); one dataset failing does not stop the others.
     """
     folder = Path(folder).expanduser().resolve()
+    catalogue = {**DATASETS, **WEIGHTS}  # weights only when named: a default mirror is the datasets
     chosen = list(DATASETS) if not names else list(names)
-    unknown = [n for n in chosen if n not in DATASETS]
+    unknown = [n for n in chosen if n not in catalogue]
     if unknown:
-        raise ValueError(f"unknown dataset(s) {', '.join(unknown)}; choose from {', '.join(DATASETS)}")
+        raise ValueError(f"unknown dataset(s) {', '.join(unknown)}; choose from {', '.join(catalogue)}")
     results = {}
     for name in chosen:
-        ds = DATASETS[name]
+        ds = catalogue[name]
         try:
             root = fetch(ds, progress=progress)
             target = folder / ds.mirror_dir
