@@ -37,6 +37,11 @@ The cache is ``$COURSEKIT_DATA`` if set, else the course's ``data/`` folder; if 
 writable, the error says so and how to choose another. ``build_mirror(DIR)`` (the command
 ``python -m coursekit.mirror DIR``) fills ``DIR`` with every dataset in the mirror layout, for a
 classroom's ``COURSEKIT_MIRROR``.
+
+Pretrained weights (``WEIGHTS``: torchvision's ImageNet ResNet-18, for notebook 10) are entries of the
+same kind, fetched, verified and mirrored the same way, but optional: they are not in ``DATASETS``, so
+the datasets' download total and a default mirror leave them out (``build_mirror`` copies them when
+named); ``imagenet_resnet18()`` loads them.
 """
 
 from __future__ import annotations
