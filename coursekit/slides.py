@@ -15,7 +15,8 @@ RISE, edits it). The course's convention, which ``problems`` checks:
 * the title cell starts a ``slide``; every ``## `` section starts a ``slide``, every ``### `` a ``subslide``;
 * a proof cell (tag ``proof-...``) is a ``subslide`` or a ``fragment``, and so is a figure;
 * set-up and plumbing (the ``start_lesson`` cell, a cell of imports only) is ``skip``;
-* one idea per slide: at most ``MAX_CELLS_PER_SLIDE`` visible cells before the next (sub)slide.
+* one idea per slide: at most ``MAX_CELLS_PER_SLIDE`` visible cells before the next (sub)slide;
+* a cell that only draws a diagram is tagged ``hide-input``: its slide shows the picture, not the code (the site folds the code away).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 
 SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
 MAX_CELLS_PER_SLIDE = 4
+HIDE_INPUT = "hide-input"  # a cell tag: slides show its output only; the site (MyST-NB) folds its code away
 ASSETS = "_assets"
 
 TEMPLATE = r"""{%- extends 'reveal/index.html.j2' -%}
@@ -43,6 +45,8 @@ TEMPLATE = r"""{%- extends 'reveal/index.html.j2' -%}
   /* a tall cell scrolls inside its slide instead of running off the bottom */
   .reveal .slides > section, .reveal .slides > section > section { height: 100%; overflow-y: auto; }
   .reveal .jp-OutputArea-output img { max-height: 60vh; }
+  /* about 80 characters fit a slide's line and the code style allows 100: wrap instead of cutting off */
+  .reveal .jp-InputArea-editor pre, .reveal .jp-InputArea pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 </style>
 <script type="text/x-mathjax-config">
   // the bundled MathJax carries the STIX-Web fonts only: use them instead of asking for TeX fonts
@@ -193,6 +197,7 @@ def copy_assets(out: Path) -> None:
 def build_deck(nb, name: str, out: Path) -> Path:
     """Write ``out/<name>.slides.html`` from ``nb`` (a notebook node, outputs included)."""
     from nbconvert import SlidesExporter
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor, TagRemovePreprocessor
 
     with tempfile.TemporaryDirectory() as templates:
         (Path(templates) / "course_reveal").mkdir()
@@ -202,6 +207,10 @@ def build_deck(nb, name: str, out: Path) -> Path:
         exporter = SlidesExporter(template_name="course_reveal", extra_template_basedirs=[templates],
                                   reveal_url_prefix=f"{ASSETS}/reveal.js", reveal_theme="white",
                                   mathjax_url=f"{ASSETS}/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe")
+        # a progress bar's redraws are saved as separate stream outputs: one line per bar, not fifty
+        exporter.register_preprocessor(CoalesceStreamsPreprocessor(), enabled=True)
+        # a diagram's drawing code would fill the slide and hide the picture: its cell is tagged hide-input
+        exporter.register_preprocessor(TagRemovePreprocessor(remove_input_tags={HIDE_INPUT}), enabled=True)
         html, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": name}})
     target = out / f"{name}.slides.html"
     target.write_text(html, encoding="utf-8")

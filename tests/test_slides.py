@@ -78,6 +78,18 @@ def test_a_deck_builds_and_loads_nothing_from_the_network(tmp_path):
     assert skipped and all(c.source not in html for c in skipped if c.cell_type == "code")
 
 
+def test_a_deck_hides_tagged_diagram_code_and_joins_a_progress_bars_redraws(tmp_path):
+    nb = _nb(md=("# Title", "slide"), code=("draw_the_diagram_with_boxes()", "subslide"),
+             code2=("train_with_a_bar()", "subslide"))
+    nb.cells[1].metadata["tags"] = ["hide-input"]
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="THE PICTURE\n")]
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", name="stderr", text=f"step {i}/50\r") for i in range(50)]
+    html = build_deck(nb, "deck", tmp_path).read_text()
+    assert "THE PICTURE" in html and "draw_the_diagram_with_boxes" not in html  # output kept, code hidden
+    assert "train_with_a_bar" in html
+    assert html.count('class="jp-OutputArea-child') == 2, "the bar's 50 redraws should be one output"
+
+
 def test_annotate_drafts_slide_types_that_follow_the_convention_and_changes_nothing_else(tmp_path):
     from coursekit.slides import annotate
 
