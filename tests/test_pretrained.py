@@ -173,6 +173,7 @@ def test_the_mirror_command_copies_the_weights_only_when_named(offline, monkeypa
 IMAGENET_CELLS = ["setup", "imagenet-load", "imagenet-data", "imagenet-run", "proof-imagenet-frozen", "imagenet-plot"]
 TINY = {  # quick mode's settings -> a few photos and steps, so that the cells run in seconds
     "quick=[10, 30], full": 'quick=[2, "all"], full',
+    'quick=["frozen"], full': 'quick=["frozen", "fine-tuned", "scratch"], full',  # full mode's methods too
     "quick=25, full=300": "quick=1, full=300",
     "quick=(120, 160), full=(240, 320)": "quick=(24, 32), full=(240, 320)",
     "quick=200, full=None), ck.by_mode(quick=500, full=None)": "quick=20, full=None), ck.by_mode(quick=20, full=None)",
