@@ -105,6 +105,8 @@ def problems(nb) -> list[str]:
             continue
         if i == 0 and kind != "slide":
             found.append(f"{where}: the title cell starts a slide, not {kind!r}")
+        if cell.cell_type == "markdown" and any(line.startswith("## ") for line in source.strip().split("\n")[1:]):
+            found.append(f"{where}: a ## section starts inside the cell: split the cell there, so that it starts a slide")
         if cell.cell_type == "markdown" and first.startswith("## ") and kind != "slide":
             found.append(f"{where}: a ## section starts a slide, not {kind!r}")
         if cell.cell_type == "markdown" and first.startswith("### ") and kind not in ("slide", "subslide"):

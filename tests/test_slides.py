@@ -47,6 +47,7 @@ def test_the_checker_finds_each_kind_of_fault():
         "set-up code is skipped": _nb(md0=("# Title", "slide"), code1=("import torch", "-")),
         "unknown slide type": _nb(md0=("# Title", "slide"), code1=("x = 1", "sub-slide")),
         "one idea per slide": _nb(md0=("# Title", "slide"), **{f"code{i}": ("x = 1", "-") for i in range(1, 6)}),
+        "a ## section starts inside the cell": _nb(md0=("# Title", "slide"), md1=("Closing words.\n\n## Next", "-")),
     }
     for expected, nb in faults.items():
         found = problems(nb)
