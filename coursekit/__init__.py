@@ -13,6 +13,7 @@ from .data import (
     analogy_questions,
     fetch,
     gutenberg,
+    imagenet_resnet18,
     mnist,
     mnist_tensors,
     movielens,
@@ -28,7 +29,7 @@ from .statefarm import StateFarmImages, statefarm_index, statefarm_tensors
 from .train import TensorBatches, accuracy, cached_or_train, evaluate, fit
 
 __all__ = [
-    "DatasetUnavailable", "analogy_questions", "fetch", "gutenberg", "mnist", "mnist_tensors", "movielens",
+    "DatasetUnavailable", "analogy_questions", "fetch", "gutenberg", "imagenet_resnet18", "mnist", "mnist_tensors", "movielens",
     "text", "wordsim353", "data_status",
     "describe_device", "pick_device", "seed_everything",
     "by_mode", "current_mode", "is_full", "start_lesson",

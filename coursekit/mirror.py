@@ -2,6 +2,7 @@
 
     python -m coursekit.mirror /srv/coursekit-mirror                # every dataset
     python -m coursekit.mirror /srv/coursekit-mirror --only ml-100k ptb
+    python -m coursekit.mirror /srv/coursekit-mirror --only resnet18-imagenet   # optional: notebook 10's ImageNet weights
 
 Run it where the datasets can be had (internet, or an existing mirror in ``COURSEKIT_MIRROR``).
 Each file goes through ``coursekit.data.fetch`` (cache, mirror or network; SHA-256 checked) and is
@@ -15,13 +16,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from .data import DATASETS, MIRROR_ENV, build_mirror
+from .data import DATASETS, MIRROR_ENV, WEIGHTS, build_mirror
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m coursekit.mirror", description=__doc__.splitlines()[0])
     parser.add_argument("dir", help="folder to fill (created if needed); then set COURSEKIT_MIRROR to it")
-    parser.add_argument("--only", nargs="+", metavar="NAME", help=f"only these datasets: {', '.join(DATASETS)}")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help=f"only these: {', '.join([*DATASETS, *WEIGHTS])} (the weights only when named)")
     args = parser.parse_args(argv)
     try:
         results = build_mirror(args.dir, args.only)
