@@ -176,7 +176,7 @@ TINY = {  # quick mode's settings -> a few photos and steps, so that the cells r
     'quick=["frozen"], full': 'quick=["frozen", "fine-tuned", "scratch"], full',  # full mode's methods too
     "quick=25, full=300": "quick=1, full=300",
     "quick=(120, 160), full=(240, 320)": "quick=(24, 32), full=(240, 320)",
-    "quick=200, full=None), ck.by_mode(quick=500, full=None)": "quick=20, full=None), ck.by_mode(quick=20, full=None)",
+    "quick=200, full=None), sized(quick=500, full=None)": "quick=20, full=None), sized(quick=20, full=None)",
     "for _ in range(300):": "for _ in range(5):",
 }
 
