@@ -20,7 +20,7 @@ import torchvision
 
 import coursekit as ck
 from coursekit import data
-from tests.nbcells import exec_cells, tagged_sources
+from tests.nbcells import exec_cells, quick_mode_and_threads, tagged_sources  # noqa: F401 (autouse fixture)
 
 NB = "notebooks/10_cnn_architectures_and_transfer_learning.ipynb"
 WEIGHTS = torchvision.models.ResNet18_Weights.IMAGENET1K_V1
@@ -214,6 +214,15 @@ def test_imagenet_cells_run_end_to_end_on_random_stand_in_weights_plumbing_only(
     drivers = ns["sf_drivers"]
     splits = [set(drivers[ns[name]].tolist()) for name in ("sf_pool", "sf_val", "sf_test")]
     assert not (splits[0] & splits[1] or splits[0] & splits[2] or splits[1] & splits[2])
+
+
+def test_full_mode_on_a_cpu_keeps_the_imagenet_part_at_quick_modes_sizes(stand_in_weights, monkeypatch):
+    """Full mode's sizes (whole-network training at 240x320) are for a GPU: on a CPU they would take about a day."""
+    monkeypatch.setenv("COURSEKIT_MODE", "full")
+    cells = tiny_imagenet_cells()
+    ns = exec_cells(NB, ["setup", "imagenet-load", "imagenet-data"], replace={"imagenet-data": cells["imagenet-data"]})
+    assert ns["device"].type == "cpu" and not ns["gpu_sized"]
+    assert ns["sf_input"] == (24, 32) and ns["sf_steps"] == 1  # TINY's stand-ins for quick mode's values
 
 
 def test_imagenet_frozen_proof_catches_a_backbone_in_train_mode(stand_in_weights):
