@@ -223,6 +223,7 @@ def test_full_mode_on_a_cpu_keeps_the_imagenet_part_at_quick_modes_sizes(stand_i
     ns = exec_cells(NB, ["setup", "imagenet-load", "imagenet-data"], replace={"imagenet-data": cells["imagenet-data"]})
     assert ns["device"].type == "cpu" and not ns["gpu_sized"]
     assert ns["sf_input"] == (24, 32) and ns["sf_steps"] == 1  # TINY's stand-ins for quick mode's values
+    assert tuple(ns["statefarm"].images.shape[2:]) == (60, 80)  # the photos are stored as in quick mode too
 
 
 def test_imagenet_frozen_proof_catches_a_backbone_in_train_mode(stand_in_weights):
