@@ -31,35 +31,19 @@ The test drivers are never loaded. It prints one line per seed and the mean ± s
 from __future__ import annotations
 
 import argparse
-import ast
 import json
-import os
 import time
 from fractions import Fraction
-from pathlib import Path
 
-import nbformat
+from notebook_cells import namespace
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "11_statefarm_sample_and_pseudo_labels.ipynb"
 CELLS = ["setup", "data", "impl-partition", "partition", "sample", "inputs", "impl-train", "impl-mixer"]
 DEFINITIONS_ONLY = ["impl-splits", "scan"]  # cells that also train: only their functions are taken
 
 
 def notebook_namespace() -> dict:
-    os.environ["COURSEKIT_MODE"] = "quick"  # the notebook's quick-mode data and sample
-    os.environ.setdefault("COURSEKIT_LIVE", "0")
-    cells = {tag: c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells for tag in c.metadata.get("tags", [])}
-    namespace: dict = {}
-    for tag in CELLS:
-        exec(compile(cells[tag], f"{NOTEBOOK.name}[{tag}]", "exec"), namespace)
-    for tag in DEFINITIONS_ONLY:
-        tree = ast.parse(cells[tag])
-        tree.body = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
-        exec(compile(tree, f"{NOTEBOOK.name}[{tag}]", "exec"), namespace)
-    for name in ("train", "cnn", "augmentation", "PseudoLabelMixer", "accuracy_on", "as_input", "x_val", "y_val"):
-        if name not in namespace:
-            raise SystemExit(f"{NOTEBOOK.name} no longer defines {name!r}: update this script")
-    return namespace
+    return namespace("11_statefarm_sample_and_pseudo_labels.ipynb", CELLS, DEFINITIONS_ONLY,
+                     needs=["train", "cnn", "augmentation", "PseudoLabelMixer", "accuracy_on", "as_input", "x_val", "y_val"])
 
 
 def main() -> None:

@@ -15,31 +15,14 @@ the setting with the best average of the two nets.
 from __future__ import annotations
 
 import argparse
-import ast
-import os
-from pathlib import Path
 
-import nbformat
-
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "14_segmentation_and_detection.ipynb"
+from notebook_cells import namespace
 
 
 def notebook_namespace() -> dict:
     """The notebook's set-up, data and U-Net cells, and the function definitions of its training cell."""
-    os.environ["COURSEKIT_MODE"] = "quick"  # the notebook's quick-mode sizes, as the notebook states the grid
-    cells = {tag: c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells
-             for tag in c.metadata.get("tags", [])}
-    namespace: dict = {}
-    for tag in ("setup", "data", "impl-unet"):
-        exec(compile(cells[tag], f"{NOTEBOOK.name}[{tag}]", "exec"), namespace)
-    # the training cell also trains the nets; keep only its definitions
-    tree = ast.parse(cells["train-unet"])
-    tree.body = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
-    exec(compile(tree, f"{NOTEBOOK.name}[train-unet]", "exec"), namespace)
-    for name in ("train_segmenter", "iou_per_class", "images", "masks", "val_idx"):
-        if name not in namespace:
-            raise SystemExit(f"{NOTEBOOK.name} no longer defines {name!r}: update this script")
-    return namespace
+    return namespace("14_segmentation_and_detection.ipynb", ["setup", "data", "impl-unet"], ["train-unet"],
+                     needs=["train_segmenter", "iou_per_class", "images", "masks", "val_idx"])
 
 
 def main() -> None:
