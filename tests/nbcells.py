@@ -69,6 +69,17 @@ def exec_cells(notebook: str | Path, tags: list[str], replace: dict[str, str] | 
     return namespace
 
 
+def run_benchmark(script: str, *args: str) -> str:
+    """Run ``benchmarks/<script>`` (a script that re-makes a notebook's measurement from its cells) with ``args``;
+    return what it printed, failing the test with its stderr if it failed."""
+    import subprocess
+
+    run = subprocess.run([sys.executable, f"benchmarks/{script}", *args], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return run.stdout
+
+
 @pytest.fixture(autouse=True)
 def quick_mode_and_threads(monkeypatch, tmp_path):
     """Autouse in every lesson test that imports it: the cells run in quick mode without live plots, record

@@ -10,7 +10,13 @@ from __future__ import annotations
 import pytest
 
 from coursekit import DatasetUnavailable
-from tests.nbcells import edited_cell, exec_cells, proof_fails, quick_mode_and_threads  # noqa: F401 (autouse fixture)
+from tests.nbcells import (  # noqa: F401 (autouse)
+    edited_cell,
+    exec_cells,
+    proof_fails,
+    quick_mode_and_threads,
+    run_benchmark,
+)
 
 NB = "notebooks/11_statefarm_sample_and_pseudo_labels.ipynb"
 
@@ -136,13 +142,6 @@ def test_pseudo_proof_catches_hidden_labels_used_as_pseudo_labels():
 def test_pseudo_label_variants_script_runs_on_the_notebooks_current_cells():
     """benchmarks/pseudo_label_variants.py measures section 8's variants from this notebook's tagged cells:
     renaming a tag or a function here must break a test, not the script."""
-    import subprocess
-    import sys
-
-    from tests.nbcells import ROOT
-
-    run = subprocess.run([sys.executable, "benchmarks/pseudo_label_variants.py", "--seeds", "0", "--teacher-epochs", "1",
-                          "--student-epochs", "1", "--clean", "10", "--fraction", "1/3", "--labels", "hard,soft"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert "gain: hard" in run.stdout and "gain: soft" in run.stdout and "cleaned right" in run.stdout
+    out = run_benchmark("pseudo_label_variants.py", "--seeds", "0", "--teacher-epochs", "1", "--student-epochs", "1",
+                        "--clean", "10", "--fraction", "1/3", "--labels", "hard,soft")
+    assert "gain: hard" in out and "gain: soft" in out and "cleaned right" in out

@@ -10,7 +10,13 @@ from __future__ import annotations
 import matplotlib
 import pytest
 
-from tests.nbcells import edited_cell, exec_cells, proof_fails, quick_mode_and_threads  # noqa: F401 (autouse)
+from tests.nbcells import (  # noqa: F401 (autouse)
+    edited_cell,
+    exec_cells,
+    proof_fails,
+    quick_mode_and_threads,
+    run_benchmark,
+)
 
 matplotlib.use("Agg")
 
@@ -109,12 +115,5 @@ def test_unet_proof_catches_skips_ignored():
 
 
 def test_segmentation_grid_runs_on_the_notebooks_current_cells():
-    import subprocess
-    import sys
-
-    from tests.nbcells import ROOT
-
-    run = subprocess.run([sys.executable, "benchmarks/segmentation_grid.py", "--lrs", "0.003", "--batch-sizes", "8",
-                          "--epochs", "1"], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert "best average of the two nets: lr 0.003, batch 8" in run.stdout
+    out = run_benchmark("segmentation_grid.py", "--lrs", "0.003", "--batch-sizes", "8", "--epochs", "1")
+    assert "best average of the two nets: lr 0.003, batch 8" in out
